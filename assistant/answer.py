@@ -1,0 +1,34 @@
+"""The answer contract (see DESIGN.md) as pydantic models."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class Citation(BaseModel):
+    n: int
+    source: str = Field(description="Path relative to the corpus directory")
+    title: str
+    date: str | None = None
+    quote: str = Field(description="Exactly text[start:end] of the decoded source file")
+    start: int
+    end: int
+    chunk_id: str
+    score: float
+
+
+class Answer(BaseModel):
+    question: str
+    language: str
+    answer: str
+    abstained: bool
+    citations: list[Citation] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    translations: dict[str, str] = Field(default_factory=dict)
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+
+
+ABSTENTION = {
+    "en": "I could not find this in the articles.",
+    "es": "No encontré esto en los artículos.",
+}

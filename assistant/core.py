@@ -1,0 +1,103 @@
+"""`Assistant`: wires the stages from one `Settings`; the CLI, the chat and the tests all go through it."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+
+from . import extractive, translate
+from .answer import Answer
+from .embeddings import SentenceTransformerEmbeddings
+from .indexing import EmptyCorpus, Manifest, SyncReport, sync
+from .retrieval import HybridRetriever, Retrieval
+from .settings import Settings
+from .store import VectorStore
+
+log = logging.getLogger(__name__)
+
+
+class InvalidQuestion(ValueError):
+    """A question that cannot be asked (empty, too long); the message is meant for the user."""
+
+
+class NoIndex(RuntimeError):
+    """Nothing is indexed yet."""
+
+
+class Assistant:
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
+        self.embeddings = SentenceTransformerEmbeddings(self.settings)
+        self.store = VectorStore(self.settings, self.embeddings)
+        use_apertium = self.settings.translate and translate.available()
+        self.translator = translate.Translator() if use_apertium else None
+        self._retriever: HybridRetriever | None = None
+        self._lock = threading.Lock()  # indexing and asking from several chat sessions
+
+    def index(self, corpus_dir: Path | None = None, rebuild: bool = False) -> SyncReport:
+        """Bring the index in line with the corpus folder (only new or changed files are embedded)."""
+        corpus_dir = corpus_dir or self.settings.corpus_dir
+        with self._lock:
+            manifest, report = sync(
+                corpus_dir, self.settings.index_dir, self.store, self.settings.chunk_chars, rebuild=rebuild
+            )
+            self._retriever = self._make_retriever(manifest)
+        log.info("index: %s", report.summary())
+        return report
+
+    @property
+    def retriever(self) -> HybridRetriever:
+        if self._retriever is None:
+            manifest = Manifest.load(self.settings.index_dir)
+            if not manifest.files or self.store.count() == 0:
+                raise NoIndex("Nothing is indexed yet: run `briefing index` (or `make run`).")
+            self.store.check_model()
+            self._retriever = self._make_retriever(manifest)
+        return self._retriever
+
+    def _make_retriever(self, manifest: Manifest) -> HybridRetriever:
+        return HybridRetriever(
+            store=self.store, manifest=manifest, translator=self.translator, k=self.settings.top_k
+        )
+
+    @property
+    def titles(self) -> dict[str, tuple[str, str | None]]:
+        return {src: (e.title, e.date) for src, e in self.retriever.manifest.files.items()}
+
+    def check_question(self, question: str) -> str:
+        question = question.strip()
+        if not question:
+            raise InvalidQuestion("Please type a question.")
+        limit = self.settings.max_question_chars
+        if len(question) > limit:
+            raise InvalidQuestion(
+                f"The question is too long ({len(question):,} characters; the limit is "
+                f"{limit:,}). Please shorten it."
+            )
+        return question
+
+    def ask(self, question: str) -> Answer:
+        """Answer a question with cited passages (or abstain). Raises InvalidQuestion on bad input."""
+        return self.ask_with_retrieval(question)[0]
+
+    def ask_with_retrieval(self, question: str) -> tuple[Answer, Retrieval]:
+        """The answer and the evidence it was chosen from (ranked passages and sentences)."""
+        question = self.check_question(question)
+        started = time.perf_counter()
+        with self._lock:
+            retrieval = self.retriever.search(question)
+        retrieved = time.perf_counter()
+        result = extractive.answer(retrieval, self.titles)
+        result.timings_ms = {"retrieval": _ms(started, retrieved), "total": _ms(started, time.perf_counter())}
+        if retrieval.query.translation:
+            result.translations = {"question_es": retrieval.query.translation}
+        return result, retrieval
+
+
+def _ms(a: float, b: float) -> float:
+    return round((b - a) * 1000, 2)
+
+
+__all__ = ["Assistant", "EmptyCorpus", "InvalidQuestion", "NoIndex"]

@@ -1,0 +1,168 @@
+"""Hybrid retrieval: dense (Chroma) + BM25, fused; English questions also searched in Spanish.
+
+Ranks passages (chunks) for the reader and sentences for the answerer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict, PrivateAttr
+
+from . import cues
+from .chunking import Chunk, Span
+from .indexing import Manifest
+from .language import detect
+from .lexical import BM25Index, analyze
+from .store import VectorStore
+from .translate import Translator
+
+RRF_K = 60  # the usual reciprocal-rank-fusion constant: damps the head without ignoring the tail
+DENSE_CANDIDATES = 50  # nearest chunks asked of Chroma per query variant
+SENTENCE_CHUNKS = 8  # chunks whose sentences compete for the answer
+CUE_BONUS = 0.15  # a sentence holding the kind of word asked for (a date for "when")
+
+
+@dataclass
+class Query:
+    text: str
+    language: str
+    translation: str | None = None
+    kind: str | None = None  # question type cue: date, number, person
+    terms: list[str] = field(default_factory=list)  # analyzed terms of text and translation
+
+    @property
+    def variants(self) -> list[str]:
+        return [self.text] + ([self.translation] if self.translation else [])
+
+
+@dataclass
+class ScoredSentence:
+    chunk: Chunk
+    span: Span
+    score: float
+    coverage: float  # idf-weighted share of query terms found in the sentence or its passage
+    cue: bool
+
+
+@dataclass
+class Retrieval:
+    query: Query
+    documents: list[Document]
+    sentences: list[ScoredSentence]
+    dense_best: float  # best cosine similarity between the question and any passage
+
+
+class HybridRetriever(BaseRetriever):
+    """LangChain retriever over the indexed chunks; `search` also returns sentence-level scores."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    store: VectorStore
+    manifest: Manifest
+    translator: Translator | None = None
+    k: int = 5
+
+    _chunks: list[Chunk] = PrivateAttr()
+    _chunk_index: BM25Index = PrivateAttr()
+    _sentence_index: BM25Index = PrivateAttr()
+    _sentence_offset: dict[str, int] = PrivateAttr()
+    _position: dict[str, int] = PrivateAttr()
+
+    def model_post_init(self, _context: object) -> None:
+        self._chunks = self.manifest.chunks
+        self._position = {c.id: i for i, c in enumerate(self._chunks)}
+        self._chunk_index = BM25Index([c.text for c in self._chunks])
+        texts, self._sentence_offset = [], {}
+        for c in self._chunks:
+            self._sentence_offset[c.id] = len(texts)
+            texts.extend(c.text[s.start - c.start : s.end - c.start] for s in c.sentences)
+        self._sentence_index = BM25Index(texts)
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+    ) -> list[Document]:
+        return self.search(query).documents
+
+    def analyze_query(self, question: str) -> Query:
+        language = detect(question)
+        translation = self.translator(question) if self.translator and language == "en" else None
+        query = Query(question, language, translation, cues.question_type(question))
+        query.terms = [t for v in query.variants for t in analyze(v)]
+        return query
+
+    def search(self, question: str, query: Query | None = None) -> Retrieval:
+        query = query or self.analyze_query(question)
+        dense = self._dense(query)
+        fused = self._fuse(dense, self._chunk_index.scores(query.terms))
+        order = sorted(fused, key=fused.get, reverse=True)
+        best_dense = max((max(d.values(), default=0.0) for d in dense), default=0.0)
+        documents = [self._document(i, fused[i]) for i in order[: self.k]]
+        sentences = self._rank_sentences(query, order[:SENTENCE_CHUNKS], fused)
+        return Retrieval(query, documents, sentences, best_dense)
+
+    def _dense(self, query: Query) -> list[dict[int, float]]:
+        vectors = self.store.embeddings.embed_queries(query.variants)
+        hits = [self.store.search(v, DENSE_CANDIDATES) for v in vectors]
+        return [{self._position[cid]: sim for cid, sim in h.items() if cid in self._position} for h in hits]
+
+    def _fuse(self, dense: list[dict[int, float]], lexical: np.ndarray) -> dict[int, float]:
+        """Reciprocal rank fusion of each dense ranking and the BM25 ranking."""
+        rankings = [sorted(d, key=d.get, reverse=True) for d in dense]
+        hits = np.flatnonzero(lexical > 0)
+        rankings.append(hits[np.argsort(-lexical[hits], kind="stable")][:DENSE_CANDIDATES].tolist())
+        fused: dict[int, float] = {}
+        for ranking in rankings:
+            for rank, i in enumerate(ranking):
+                fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + rank + 1)
+        return fused
+
+    def _rank_sentences(self, query: Query, top: list[int], fused: dict[int, float]) -> list[ScoredSentence]:
+        if not top:
+            return []
+        lexical = self._sentence_index.scores(query.terms)
+        best_chunk = fused[top[0]]
+        candidates = []
+        for i in top:
+            chunk = self._chunks[i]
+            offset = self._sentence_offset[chunk.id]
+            for j, span in enumerate(chunk.sentences):
+                candidates.append((chunk, span, fused[i] / best_chunk, float(lexical[offset + j])))
+        top_lexical = max(c[3] for c in candidates) or 1.0
+        scored = []
+        for chunk, span, chunk_score, lex in candidates:
+            text = chunk.text[span.start - chunk.start : span.end - chunk.start]
+            cue = query.kind is not None and cues.matches(query.kind, text)
+            score = 0.5 * chunk_score + 0.5 * lex / top_lexical + (CUE_BONUS if cue else 0.0)
+            scored.append(ScoredSentence(chunk, span, score, self._coverage(query, chunk.text), cue))
+        return sorted(scored, key=lambda s: s.score, reverse=True)
+
+    def _coverage(self, query: Query, passage: str) -> float:
+        """Best, over the question's variants, idf-weighted share of its terms present in the passage."""
+        present = set(analyze(passage))
+        best = 0.0
+        for variant in query.variants:
+            terms = set(analyze(variant))
+            # A term absent from the whole corpus weighs as much as the rarest one: it is what was asked about.
+            weights = {t: self._sentence_index.idf(t) or self._sentence_index.max_idf for t in terms}
+            total = sum(weights.values())
+            if total:
+                best = max(best, sum(w for t, w in weights.items() if t in present) / total)
+        return best
+
+    def _document(self, i: int, score: float) -> Document:
+        chunk = self._chunks[i]
+        entry = self.manifest.files[chunk.source]
+        meta = {
+            "chunk_id": chunk.id,
+            "source": chunk.source,
+            "start": chunk.start,
+            "end": chunk.end,
+            "title": entry.title,
+            "date": entry.date,
+            "score": round(score, 6),
+        }
+        return Document(page_content=chunk.text, metadata=meta, id=chunk.id)

@@ -1,0 +1,53 @@
+"""All defaults in one typed object; every field can be set with a `BRIEFING_` environment variable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BRIEFING_", extra="ignore")
+
+    # Where things live
+    corpus_dir: Path = Field(PROJECT_DIR / "data" / "articles", description="Folder of .txt/.md articles")
+    index_dir: Path = Field(PROJECT_DIR / "index", description="Where the built index is kept")
+    models_dir: Path | None = Field(None, description="Converted models (default: INDEX_DIR/models)")
+    prompts_dir: Path = Field(PROJECT_DIR / "prompts", description="Prompt templates, loaded by name")
+
+    # Embeddings and vector store
+    embed_model: str = Field(
+        "multilingual-e5-small",
+        description="multilingual-e5-small, all-MiniLM-L6-v2, or any sentence-transformers path/name",
+    )
+    embed_device: str = "cpu"
+    embed_threads: int = Field(2, description="torch threads for encoding")
+    chroma_url: str | None = Field(None, description="http://host:port of a Chroma server; unset = embedded")
+    collection: str = "briefing"
+
+    # Chunking and retrieval
+    chunk_chars: int = Field(700, description="Target chunk size in characters (sentences are never split)")
+    top_k: int = Field(5, description="Passages retrieved per question")
+    translate: bool = Field(True, description="Also search English questions in Spanish (needs apertium)")
+    max_question_chars: int = 2000
+
+    # Answers
+    llm: str = Field("none", description="none = extractive; or an init_chat_model spec like openai:MODEL")
+    llm_base_url: str | None = None
+    llm_api_key: str | None = None
+    llm_timeout: float = 30.0
+    llm_max_tokens: int = 512
+    history_turns: int = Field(3, description="Conversation turns kept for follow-up questions")
+
+    # Chat server
+    host: str = "127.0.0.1"
+    port: int = 7860
+    max_upload_bytes: int = 2 * 1024 * 1024
+
+    @property
+    def model_dir(self) -> Path:
+        return self.models_dir or self.index_dir / "models"

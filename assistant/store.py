@@ -1,0 +1,103 @@
+"""The vector store: Chroma, embedded (PersistentClient in the index dir) or a server over HTTP."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from urllib.parse import urlparse
+
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+import chromadb
+from chromadb.config import Settings as ChromaSettings
+from langchain_chroma import Chroma
+
+from .chunking import Chunk
+from .corpus import Article
+from .embeddings import SentenceTransformerEmbeddings
+from .settings import Settings
+
+
+class IndexMismatch(RuntimeError):
+    """The index was built with another embedding model."""
+
+
+def chroma_client(settings: Settings) -> chromadb.ClientAPI:
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url)
+        return chromadb.HttpClient(
+            host=url.hostname or "127.0.0.1",
+            port=url.port or 8000,
+            ssl=url.scheme == "https",
+            settings=chroma_settings,
+        )
+    path = settings.index_dir / "chroma"
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+class VectorStore:
+    """Chunk vectors in one Chroma collection, tied to the embedding model that made them."""
+
+    def __init__(self, settings: Settings, embeddings: SentenceTransformerEmbeddings) -> None:
+        self.embeddings = embeddings
+        self.chroma = Chroma(
+            collection_name=settings.collection,
+            embedding_function=embeddings,
+            client=chroma_client(settings),
+            collection_configuration={"hnsw": {"space": "cosine"}},
+        )
+        self.collection = self.chroma._collection
+
+    def count(self) -> int:
+        return self.collection.count()
+
+    def model(self) -> str | None:
+        return (self.collection.metadata or {}).get("embed_model")
+
+    def check_model(self) -> None:
+        built_with = self.model()
+        if built_with and built_with != self.embeddings.identity:
+            raise IndexMismatch(
+                f"The index was built with {built_with.split(' ')[0]} but the assistant is set to "
+                f"{self.embeddings.name}. Rebuild it: `briefing index --rebuild` (or delete the index dir)."
+            )
+
+    def claim(self) -> None:
+        """Record the embedding model on the collection (an empty or rebuilt one)."""
+        self.collection.modify(metadata={"embed_model": self.embeddings.identity})
+
+    def add(self, chunks: Sequence[Chunk], articles: dict[str, Article]) -> None:
+        if not chunks:
+            return
+        metadatas = [_metadata(c, articles[c.source]) for c in chunks]
+        self.chroma.add_texts([c.text for c in chunks], metadatas=metadatas, ids=[c.id for c in chunks])
+
+    def delete(self, ids: Sequence[str]) -> None:
+        if ids:
+            self.collection.delete(ids=list(ids))
+
+    def reset(self) -> None:
+        self.chroma.reset_collection()
+        self.collection = self.chroma._collection
+
+    def search(self, vector: list[float], k: int) -> dict[str, float]:
+        """Cosine similarity of the k nearest chunks, by chunk id."""
+        k = min(k, self.count())
+        if k <= 0:
+            return {}
+        result = self.collection.query(query_embeddings=[vector], n_results=k, include=["distances"])
+        return {cid: 1.0 - dist for cid, dist in zip(result["ids"][0], result["distances"][0], strict=True)}
+
+
+def _metadata(chunk: Chunk, article: Article) -> dict[str, str | int]:
+    meta: dict[str, str | int] = {
+        "source": chunk.source,
+        "start": chunk.start,
+        "end": chunk.end,
+        "title": article.title,
+    }
+    if article.date:
+        meta["date"] = article.date
+    return meta
