@@ -12,6 +12,10 @@ import pysbd
 from .corpus import Article
 
 _PARAGRAPH = re.compile(r"[^\n]+")
+# Titles and abbreviations that pysbd's Spanish rules still end sentences on ("el Sr. Rubio").
+_ABBREVIATION_END = re.compile(
+    r"\b(?:Sr|Sra|Srta|Dr|Dra|Lic|Ing|Gral|Gob|Pdte|Mr|Mrs|Ms|Prof|St|EE|UU|[A-Z])\.$"
+)
 
 
 @dataclass(frozen=True)
@@ -38,13 +42,18 @@ def _segmenter(language: str) -> pysbd.Segmenter:
 def sentences(text: str, start: int = 0, end: int | None = None, language: str = "es") -> list[Span]:
     """Sentences of text[start:end], one paragraph (line) at a time, trimmed of surrounding space."""
     end = len(text) if end is None else end
-    spans = []
+    spans: list[Span] = []
     for para in _PARAGRAPH.finditer(text, start, end):
+        merge = False
         for piece in _segmenter(language).segment(para.group()):
-            s, e = para.start() + piece.start, para.start() + piece.end
-            s, e = _trim(text, s, min(e, para.end()))
-            if e > s:
+            s, e = _trim(text, para.start() + piece.start, min(para.start() + piece.end, para.end()))
+            if e <= s:
+                continue
+            if merge:
+                spans[-1] = Span(spans[-1].start, e)
+            else:
                 spans.append(Span(s, e))
+            merge = bool(_ABBREVIATION_END.search(text, s, e))
     return spans
 
 

@@ -19,9 +19,9 @@ _SIGNS = {
         rf"\b(?:\d{{1,4}}|{_MONTHS}|{_WEEKDAYS}|siglo|century|década|decade|año|year)\b", re.I
     ),
     "number": re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.I),
-    # A capitalised word that does not start the sentence: a name, roughly.
-    "person": re.compile(r"(?<=[^.!?¿¡\s]\s)[A-ZÁÉÍÓÚÑ][a-záéíóúñ]+"),
 }
+# A capitalised word that does not start the sentence: a name, roughly (of a person or a place).
+_NAME = re.compile(r"(?<=[^.!?¿¡\s]\s)[A-ZÁÉÍÓÚÑ][\wáéíóúñü]+")
 _QUESTION_TYPES = (
     (
         "date",
@@ -40,17 +40,36 @@ _QUESTION_TYPES = (
         ),
     ),
     ("person", re.compile(r"\b(?:who|whom|whose|qui[eé]n(?:es)?)\b", re.I)),
+    (
+        "place",
+        re.compile(
+            r"\b(?:where|d[oó]nde|ad[oó]nde|en qu[eé] (?:lugar|ciudad|pa[ií]s)|"
+            r"in what (?:place|city|country))\b",
+            re.I,
+        ),
+    ),
 )
 
 
 def question_type(question: str) -> str | None:
-    """'date', 'number' or 'person' when the question asks for one; else None."""
+    """'date', 'number', 'person' or 'place' when the question asks for one; else None."""
     for name, pattern in _QUESTION_TYPES:
         if pattern.search(question):
             return name
     return None
 
 
-def matches(kind: str | None, sentence: str) -> bool:
-    """Whether the sentence contains the kind of word the question asks for (True when it asks none)."""
-    return kind is None or bool(_SIGNS[kind].search(sentence))
+def matches(kind: str | None, sentence: str, question: str = "") -> bool:
+    """Whether the sentence contains the kind of word the question asks for (True when it asks none).
+    A person or a place must be a name the question does not already contain."""
+    if kind is None:
+        return True
+    if kind in ("person", "place"):
+        asked = {w.lower() for w in re.findall(r"\w+", question)}
+        return any(name.lower() not in asked for name in _NAME.findall(sentence))
+    return bool(_SIGNS[kind].search(sentence))
+
+
+def is_heading(sentence: str) -> bool:
+    """A line without final punctuation: a headline or subheading, which restates rather than answers."""
+    return not re.search(r"[.!?…:;\"”»')\]]$", sentence)

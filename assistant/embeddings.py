@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
@@ -48,6 +48,27 @@ def resolve_model(settings: Settings) -> tuple[str, Path | str]:
     return name, name
 
 
+@lru_cache(maxsize=2)
+def _load(location: str, name: str, device: str, threads: int):  # -> SentenceTransformer
+    """Load once per process (the chat, the CLI's stdin mode and the tests share it); torch is imported
+    lazily because it is slow to import."""
+    import torch
+    import transformers
+    from sentence_transformers import SentenceTransformer
+
+    torch.set_num_threads(threads)
+    transformers.logging.disable_progress_bar()  # no "Loading weights" bar on every start
+    try:
+        return SentenceTransformer(
+            location, device=device, local_files_only=True, model_kwargs={"dtype": torch.float32}
+        )
+    except OSError as exc:
+        raise ModelUnavailable(
+            f"Embedding model {name!r} is not available offline ({exc}). "
+            "Use a local path, multilingual-e5-small or all-MiniLM-L6-v2."
+        ) from exc
+
+
 class SentenceTransformerEmbeddings(Embeddings):
     """Query and passage embeddings, with the e5 `query: `/`passage: ` prompts where the model wants them."""
 
@@ -58,25 +79,8 @@ class SentenceTransformerEmbeddings(Embeddings):
         self.show_progress = False
 
     @cached_property
-    def model(self):  # -> SentenceTransformer; imported lazily, torch is slow to import
-        import torch
-        import transformers
-        from sentence_transformers import SentenceTransformer
-
-        torch.set_num_threads(self.threads)
-        transformers.logging.disable_progress_bar()  # no "Loading weights" bar on every start
-        try:
-            return SentenceTransformer(
-                str(self.location),
-                device=self.device,
-                local_files_only=True,
-                model_kwargs={"dtype": torch.float32},
-            )
-        except OSError as exc:
-            raise ModelUnavailable(
-                f"Embedding model {self.name!r} is not available offline ({exc}). "
-                "Use a local path, multilingual-e5-small or all-MiniLM-L6-v2."
-            ) from exc
+    def model(self):  # -> SentenceTransformer
+        return _load(str(self.location), self.name, self.device, self.threads)
 
     @cached_property
     def _prompts(self) -> dict[str, str]:

