@@ -45,6 +45,9 @@ run: model
 test: model
 	$(BIN)/ruff check assistant tests bench app.py
 	$(BIN)/python -m pytest -q
+	$(BIN)/briefing eval data/dev_questions.jsonl --corpus data/articles \
+	  --fail-under answer_accuracy=1.0 --fail-under citation_validity=1.0 \
+	  --fail-under citation_precision=0.9 --fail-under abstention_accuracy=1.0
 
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not slow"

@@ -17,13 +17,11 @@ from . import cues
 from .chunking import Chunk, Span
 from .indexing import Manifest
 from .language import detect
-from .lexical import BM25Index, analyze, fold
+from .lexical import BM25Index, analyze
 from .store import VectorStore
 from .translate import Translator
 
 _NAME = re.compile(r"(?<=[^\s¿¡\"“(])\s+([A-ZÁÉÍÓÚÑ][\wáéíóúñü]+)")
-_WORD = re.compile(r"\w+")
-NAME_PREFIX = 4  # letters a cross-language spelling of a name usually keeps (Lutero, Kenia, Canadá)
 RRF_K = 60  # the usual reciprocal-rank-fusion constant: damps the head without ignoring the tail
 DENSE_CANDIDATES = 50  # nearest chunks asked of Chroma per query variant
 SENTENCE_CHUNKS = 8  # chunks whose sentences compete for the answer
@@ -78,7 +76,6 @@ class HybridRetriever(BaseRetriever):
     _sentence_index: BM25Index = PrivateAttr()
     _sentence_offset: dict[str, int] = PrivateAttr()
     _position: dict[str, int] = PrivateAttr()
-    _prefixes: set[str] = PrivateAttr()
 
     def model_post_init(self, _context: object) -> None:
         self._chunks = self.manifest.chunks
@@ -89,7 +86,6 @@ class HybridRetriever(BaseRetriever):
             self._sentence_offset[c.id] = len(texts)
             texts.extend(c.text[s.start - c.start : s.end - c.start] for s in c.sentences)
         self._sentence_index = BM25Index(texts)
-        self._prefixes = {w[:NAME_PREFIX] for t in texts for w in _WORD.findall(fold(t))}
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
@@ -112,25 +108,23 @@ class HybridRetriever(BaseRetriever):
         return query
 
     def _unknown_entity(self, query: Query) -> str | None:
-        """A name (capitalised, not sentence-initial) in every variant of the question that no article
-        contains: "What did Canada say…" over articles that never mention Canada. Names in an English
-        question are spelt differently in Spanish (Luther/Lutero, Kenya/Kenia), so for them any article
-        word sharing the first letters counts as a mention."""
-        missing = None
-        for variant in query.variants:
-            names = [
-                w for w in _NAME.findall(variant) if not self._mentioned(w, exact=query.language == "es")
-            ]
-            if not names:
-                return None
-            missing = missing or names[0]
-        return missing
+        """A name (capitalised, not sentence-initial) that no article mentions: "What did Canada say…"
+        over articles that never mention Canada. A name in an English question counts as unknown only
+        when Apertium knows its Spanish form (Canada → Canadá) and that is absent too; a name it passes
+        through unchanged (Luther, where the articles say Lutero) cannot be judged."""
+        for name in _NAME.findall(query.text):
+            if self._mentioned(name):
+                continue
+            if query.language == "es":
+                return name
+            spanish = self.translator(name) if self.translator else None
+            if spanish and spanish.strip() != name and not self._mentioned(spanish):
+                return name
+        return None
 
-    def _mentioned(self, word: str, exact: bool) -> bool:
-        if exact:
-            terms = analyze(word)
-            return not terms or all(self._sentence_index.contains(t) for t in terms)
-        return fold(word)[:NAME_PREFIX] in self._prefixes
+    def _mentioned(self, words: str) -> bool:
+        terms = analyze(words)
+        return not terms or all(self._sentence_index.contains(t) for t in terms)
 
     def search(self, question: str, query: Query | None = None) -> Retrieval:
         query = query or self.analyze_query(question)
