@@ -1,0 +1,221 @@
+"""HTML and Markdown for the chat page: answers with [n] links, source cards, the article view.
+
+Pure functions of their inputs (no Gradio, no I/O), so they are easy to read and to test."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .answer import Answer, Citation
+from .corpus import Article
+
+_MARKER = re.compile(r"\[(\d+)\]")
+CONTEXT_CHARS = 360  # paragraph text kept on each side of a quote in a source card
+
+
+@dataclass(frozen=True)
+class ArticleRow:
+    source: str
+    title: str
+    date: str | None
+    size: int  # bytes on disk
+
+
+def esc(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def human_size(size: int) -> str:
+    if size < 1024:
+        return f"{size} B"
+    return f"{size / 1024:.1f} KB" if size < 1024**2 else f"{size / 1024**2:.1f} MB"
+
+
+def meta_line(date: str | None, source: str, extra: str = "") -> str:
+    parts = [date or "undated", source] + ([extra] if extra else [])
+    return f"<div class='meta'>{' · '.join(esc(p) for p in parts)}</div>"
+
+
+# Chat messages ------------------------------------------------------------------------------------------
+
+
+def cite_links(text: str, turn: int, numbers: set[int]) -> str:
+    """Escaped text whose [n] markers link to the source cards (the sanitizer keeps class and href)."""
+
+    def link(match: re.Match[str]) -> str:
+        n = int(match.group(1))
+        if n not in numbers:
+            return match.group(0)
+        return f"<a class='cite' href='#source-{turn}-{n}' title='Show source {n}'>[{n}]</a>"
+
+    return _MARKER.sub(link, esc(text))
+
+
+def answer_html(result: Answer, turn: int) -> str:
+    """The chat message for an answer: text with linked markers, then any warnings."""
+    if result.abstained:
+        body = f"<div class='answer abstained'>{esc(result.answer)}</div>"
+    else:
+        body = f"<div class='answer'>{cite_links(result.answer, turn, {c.n for c in result.citations})}</div>"
+    return body + warnings_html(result.warnings)
+
+
+def warnings_html(warnings: list[str]) -> str:
+    if not warnings:
+        return ""
+    items = "".join(f"<li>{esc(w)}</li>" for w in warnings)
+    return f"<div class='warnings'><b>⚠ Check before use:</b><ul>{items}</ul></div>"
+
+
+def notice_html(text: str, cls: str = "notice-msg") -> str:
+    """A message that is not an answer (bad input, a failure, still indexing)."""
+    return f"<div class='{cls}'>{esc(text)}</div>"
+
+
+def user_html(question: str, limit: int = 400) -> str:
+    shown = question if len(question) <= limit else question[:limit] + "…"
+    return esc(shown)
+
+
+# Sources panel ------------------------------------------------------------------------------------------
+
+
+def empty_sources_html() -> str:
+    return "<p class='notice'>Sources for the answer appear here: click a [n] marker to jump to one.</p>"
+
+
+def paragraph_html(article: Article, start: int, end: int) -> str:
+    """The paragraph around text[start:end] with that span in <mark> (long paragraphs are trimmed)."""
+    text = article.text
+    p_start = text.rfind("\n", 0, start) + 1
+    if p_start < article.body_start <= start:  # not the date token before the first paragraph
+        p_start = article.body_start
+    p_end = text.find("\n", end)
+    p_end = len(text) if p_end == -1 else p_end
+    before, after = text[p_start:start], text[end:p_end]
+    if len(before) > CONTEXT_CHARS:
+        before = "…" + before[-CONTEXT_CHARS:].split(" ", 1)[-1]
+    if len(after) > CONTEXT_CHARS:
+        after = after[:CONTEXT_CHARS].rsplit(" ", 1)[0] + "…"
+    return f"{esc(before.lstrip())}<mark>{esc(text[start:end])}</mark>{esc(after.rstrip())}"
+
+
+def source_card(c: Citation, turn: int, article: Article | None, translation: str | None) -> str:
+    if article is not None and article.text[c.start : c.end] == c.quote:
+        passage = paragraph_html(article, c.start, c.end)
+    else:  # the file changed or vanished since it was indexed: show the quote alone
+        passage = f"<mark>{esc(c.quote)}</mark> <i>(the article has changed since it was indexed)</i>"
+    mt = (
+        f"<div class='mt'><span class='mt-label'>machine translation</span> {esc(translation)}</div>"
+        if translation
+        else ""
+    )
+    return (
+        f"<div class='source-card' id='source-{turn}-{c.n}'>"
+        f"<div class='card-head'><span class='badge'>[{c.n}]</span> <b>{esc(c.title)}</b></div>"
+        f"{meta_line(c.date, c.source)}"
+        f"<blockquote class='passage'>{passage}</blockquote>{mt}"
+        f"<button class='open-article' data-source='{esc(c.source)}' data-n='{c.n}'>"
+        "Show in article ›</button></div>"
+    )
+
+
+def sources_html(
+    result: Answer | None,
+    turn: int,
+    article: Callable[[str], Article | None],
+    translate: Callable[[str], str | None] = lambda _: None,
+    latest: bool = True,
+) -> str:
+    """The cards for an answer's citations; `article` reads a source, `translate` renders a quote."""
+    if result is None:
+        return empty_sources_html()
+    head = "" if latest else f"<p class='notice'>Sources of an earlier answer: “{esc(result.question)}”</p>"
+    if result.abstained or not result.citations:
+        return head + "<p class='notice'>No sources: the articles do not answer this question.</p>"
+    cards = [source_card(c, turn, article(c.source), translate(c.quote)) for c in result.citations]
+    return head + "\n".join(cards)
+
+
+# Articles view ------------------------------------------------------------------------------------------
+
+
+def articles_html(rows: list[ArticleRow], open_source: str | None = None) -> str:
+    if not rows:
+        return "<p class='notice'>No articles indexed yet.</p>"
+    items = []
+    for row in rows:
+        cls = "article-row open" if row.source == open_source else "article-row"
+        items.append(
+            f"<button class='{cls}' data-source='{esc(row.source)}'>"
+            f"<span class='title'>{esc(row.title)}</span>"
+            f"{meta_line(row.date, row.source, human_size(row.size))}</button>"
+        )
+    return f"<div class='article-list'>{''.join(items)}</div>"
+
+
+def article_html(
+    article: Article, size: int, citations: list[Citation], focus: int | None, question: str | None
+) -> str:
+    """The full article text with the given citations in <mark>; the focused one is scrolled to."""
+    text, pos, parts = article.text, article.body_start, []
+    for c in sorted(citations, key=lambda c: c.start):
+        if c.start < pos or c.end > article.body_end or text[c.start : c.end] != c.quote:
+            continue  # overlapping, outside the body or stale: not highlighted
+        cls = "cited focus" if c.n == focus else "cited"
+        parts.append(esc(text[pos : c.start]))
+        quote = esc(c.quote).replace("\n", " ")  # a mark must not straddle a paragraph break
+        parts.append(f"<mark class='{cls}' id='cited-{c.n}'>{quote}</mark><sup>[{c.n}]</sup>")
+        pos = c.end
+    parts.append(esc(text[pos : article.body_end]))
+    body = "".join(f"<p>{line}</p>" for line in "".join(parts).split("\n") if line.strip())
+    note = ""
+    if question and citations:
+        note = f"<p class='notice'>Highlighted: the sentences cited for “{esc(question)}”.</p>"
+    return (
+        f"<div class='article-view'><h3>{esc(article.title)}</h3>"
+        f"{meta_line(article.date, article.source, human_size(size))}{note}"
+        f"<div class='article-body'>{body}</div></div>"
+    )
+
+
+def empty_article_html() -> str:
+    return "<p class='notice'>Choose an article on the left, or click “Show in article” on a source card.</p>"
+
+
+# Markdown export ----------------------------------------------------------------------------------------
+
+
+def answer_markdown(result: Answer) -> str:
+    """The answer as Markdown, its [n] markers as footnotes that quote the source."""
+    numbers = {c.n for c in result.citations}
+
+    def footnote(match: re.Match[str]) -> str:
+        return f"[^{match.group(1)}]" if int(match.group(1)) in numbers else match.group(0)
+
+    text = _MARKER.sub(footnote, result.answer)
+    lines = [f"**Question:** {result.question}", "", text]
+    for warning in result.warnings:
+        lines += ["", f"> ⚠ {warning}"]
+    if result.citations:
+        lines.append("")
+    for c in result.citations:
+        where = f"{c.date or 'undated'}, `{c.source}`, characters {c.start}–{c.end}"
+        lines.append(f"[^{c.n}]: “{c.quote}” — *{c.title}* ({where})")
+    return "\n".join(lines)
+
+
+def status_html(state: str, text: str) -> str:
+    return f"<div class='status status-{esc(state)}'>{esc(text)}</div>"
+
+
+def upload_report_html(lines: list[tuple[bool, str]]) -> str:
+    """One line per uploaded file: ✓ saved/indexed, or ✗ and why it was rejected."""
+    items = "".join(
+        f"<li class='{'upload-ok' if ok else 'upload-bad'}'>{'✓' if ok else '✗'} {esc(text)}</li>"
+        for ok, text in lines
+    )
+    return f"<ul class='upload-lines'>{items}</ul>"
