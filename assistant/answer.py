@@ -26,6 +26,13 @@ class Answer(BaseModel):
     warnings: list[str] = Field(default_factory=list)
     translations: dict[str, str] = Field(default_factory=dict)
     timings_ms: dict[str, float] = Field(default_factory=dict)
+    unsupported: list[str] = Field(
+        default_factory=list, description="Generated sentences no valid citation supports (LLM answers)"
+    )
+    standalone_question: str | None = Field(
+        None, description="The question as searched, when a follow-up was completed from the conversation"
+    )
+    answerer: str = Field("extractive", description="extractive, or the BRIEFING_LLM spec that answered")
 
 
 ABSTENTION = {

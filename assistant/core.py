@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
 
-from . import extractive, translate
+from . import conversation, translate
 from .answer import Answer
 from .embeddings import SentenceTransformerEmbeddings
 from .indexing import EmptyCorpus, Manifest, SyncReport, sync
+from .language import detect
+from .llm import Answerer, LLMUnavailable, make_answerer
 from .retrieval import HybridRetriever, Retrieval
 from .settings import Settings
 from .store import VectorStore
@@ -27,8 +30,9 @@ class NoIndex(RuntimeError):
 
 
 class Assistant:
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, answerer: Answerer | None = None) -> None:
         self.settings = settings or Settings()
+        self._answerer = answerer  # made from settings.llm on first use
         self.embeddings = SentenceTransformerEmbeddings(self.settings)
         self.store = VectorStore(self.settings, self.embeddings)
         use_apertium = self.settings.translate and translate.available()
@@ -63,6 +67,17 @@ class Assistant:
         )
 
     @property
+    def answerer(self) -> Answerer:
+        """Extractive, or the configured LLM. Raises LLMUnavailable (a RuntimeError) if it can't be set up."""
+        if self._answerer is None:
+            self._answerer = make_answerer(self.settings)
+        return self._answerer
+
+    @answerer.setter
+    def answerer(self, answerer: Answerer) -> None:
+        self._answerer = answerer
+
+    @property
     def titles(self) -> dict[str, tuple[str, str | None]]:
         return {src: (e.title, e.date) for src, e in self.retriever.manifest.files.items()}
 
@@ -78,19 +93,55 @@ class Assistant:
             )
         return question
 
-    def ask(self, question: str) -> Answer:
-        """Answer a question with cited passages (or abstain). Raises InvalidQuestion on bad input."""
-        return self.ask_with_retrieval(question)[0]
+    def ask(self, question: str, history: Sequence[Answer] | None = None) -> Answer:
+        """Answer a question with cited passages (or abstain). `history`: the conversation's earlier answers,
+        oldest first (only the latest `settings.history_turns` are used). Raises InvalidQuestion."""
+        return self.ask_with_retrieval(question, history)[0]
 
-    def ask_with_retrieval(self, question: str) -> tuple[Answer, Retrieval]:
+    def ask_with_retrieval(
+        self, question: str, history: Sequence[Answer] | None = None
+    ) -> tuple[Answer, Retrieval]:
         """The answer and the evidence it was chosen from (ranked passages and sentences)."""
+        events = self._answer(question, history)
+        while True:
+            try:
+                next(events)
+            except StopIteration as done:
+                return done.value
+
+    def stream(self, question: str, history: Sequence[Answer] | None = None) -> Iterator[str | Answer]:
+        """Text deltas as the answer is written (LLM; the extractive answer comes in one piece), then the
+        verified `Answer`, whose `answer` text replaces the deltas: citations may have been renumbered or
+        dropped, or the extractive fallback used. Raises InvalidQuestion before yielding anything."""
+        events = self._answer(question, history)
+        while True:
+            try:
+                yield next(events)
+            except StopIteration as done:
+                yield done.value[0]
+                return
+
+    def _answer(
+        self, question: str, history: Sequence[Answer] | None
+    ) -> Generator[str, None, tuple[Answer, Retrieval]]:
         question = self.check_question(question)
         started = time.perf_counter()
+        turns = conversation.window(history, self.settings.history_turns)
+        standalone = conversation.standalone_question(question, turns, self.answerer.condense)
+        condensed = time.perf_counter()
         with self._lock:
-            retrieval = self.retriever.search(question)
+            retrieval = self.retriever.search(standalone or question)
         retrieved = time.perf_counter()
-        result = extractive.answer(retrieval, self.titles)
-        result.timings_ms = {"retrieval": _ms(started, retrieved), "total": _ms(started, time.perf_counter())}
+        result = yield from self.answerer.stream(retrieval, question, detect(question), self.titles)
+        result.standalone_question = standalone
+        finished = time.perf_counter()
+        result.timings_ms = {
+            "retrieval": _ms(condensed, retrieved),
+            "answer": _ms(retrieved, finished),
+            "total": _ms(started, finished),
+        }
+        if turns:
+            result.timings_ms["condense"] = _ms(started, condensed)
         if retrieval.query.translation:
             result.translations = {"question_es": retrieval.query.translation}
         return result, retrieval
@@ -100,4 +151,4 @@ def _ms(a: float, b: float) -> float:
     return round((b - a) * 1000, 2)
 
 
-__all__ = ["Assistant", "EmptyCorpus", "InvalidQuestion", "NoIndex"]
+__all__ = ["Assistant", "EmptyCorpus", "InvalidQuestion", "LLMUnavailable", "NoIndex"]
