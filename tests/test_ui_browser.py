@@ -14,9 +14,11 @@ import pytest
 
 from assistant import translate
 from assistant.core import Assistant
+from assistant.llm import ExtractiveAnswerer, LLMAnswerer
 from assistant.settings import Settings
 from assistant.ui import IndexJob, build, launch_options
 from tests.conftest import ARTICLES, MODELS_DIR, free_port
+from tests.scripted import ScriptedChatModel, citing
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -216,19 +218,24 @@ def test_bad_uploads_are_rejected_with_a_reason(page, app, expect, tmp_path: Pat
     shot(page, "05-upload-errors")
 
 
-def test_answer_warnings_show_under_the_answer(page, app, expect, monkeypatch) -> None:
-    ask_original = app.assistant.ask
-
-    def ask_with_warning(question: str):
-        result = ask_original(question)
-        result.warnings = ["Sentence 1 is not supported by the cited passages."]
-        return result
-
-    monkeypatch.setattr(app.assistant, "ask", ask_with_warning)
-    tab(page, "Chat")
-    ask(page, "¿Dónde será la Reunión Ministerial de Seguridad?")
-    expect(last_bot(page).locator(".warnings")).to_contain_text("Sentence 1 is not supported")
-    shot(page, "07-answer-with-warning")
+def test_answer_warnings_show_under_the_answer(page, app, expect) -> None:
+    """A (scripted) language model that gets the month wrong: the answer streams, then the unsupported
+    sentence is flagged under it and only the verified citation is shown."""
+    reply = (
+        "La reunión del grupo está programada para el 23 de enero [{a}]. "
+        "La Reunión Ministerial será en Washington en marzo [{b}]."
+    )
+    model = ScriptedChatModel(replies=[citing(reply, a="programada para el 23 de enero", b="Washington")] * 3)
+    app.assistant.answerer = LLMAnswerer(model, app.assistant.settings, name="scripted")
+    try:
+        tab(page, "Chat")
+        page.get_by_role("button", name="New conversation").click()
+        ask(page, "¿Cuándo es la próxima reunión del Grupo de Implementación de Seguridad?")
+        expect(last_bot(page).locator(".warnings")).to_contain_text("could not be verified")
+        expect(last_bot(page)).to_contain_text("23 de enero")
+        shot(page, "07-answer-with-warning")
+    finally:
+        app.assistant.answerer = ExtractiveAnswerer()
 
 
 def test_bad_questions_become_messages(page, expect) -> None:
