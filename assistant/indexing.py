@@ -16,7 +16,7 @@ from .store import VectorStore
 log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
-_VERSION = 1  # bump when chunking changes, so old manifests are rebuilt
+_VERSION = 2  # bump when chunking or the stored vectors change, so old indexes are rebuilt
 
 
 class EmptyCorpus(ValueError):

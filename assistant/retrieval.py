@@ -18,13 +18,16 @@ from .chunking import Chunk, Span
 from .indexing import Manifest
 from .language import detect
 from .lexical import BM25Index, analyze
-from .store import VectorStore
+from .store import VectorStore, sentence_id
 from .translate import Translator
 
 _NAME = re.compile(r"(?<=[^\s¿¡\"“(])\s+([A-ZÁÉÍÓÚÑ][\wáéíóúñü]+)")
 RRF_K = 60  # the usual reciprocal-rank-fusion constant: damps the head without ignoring the tail
 DENSE_CANDIDATES = 50  # nearest chunks asked of Chroma per query variant
 SENTENCE_CHUNKS = 8  # chunks whose sentences compete for the answer
+PASSAGE_WEIGHT = 0.7  # a sentence's score: mostly its passage's fused score, then its own evidence
+DENSE_SHARE = 0.8  # of a sentence's own evidence: embedding similarity (the rest: its BM25)
+SIMILARITY_SPAN = 0.1  # e5 cosines crowd near the top: 0.1 below the best candidate counts as nothing
 CUE_BONUS = 0.15  # a sentence holding the kind of word asked for (a date for "when")
 HEADING_PENALTY = 0.3  # headlines repeat a question's words without answering it
 
@@ -128,17 +131,17 @@ class HybridRetriever(BaseRetriever):
 
     def search(self, question: str, query: Query | None = None) -> Retrieval:
         query = query or self.analyze_query(question)
-        dense = self._dense(query)
+        vectors = np.asarray(self.store.embeddings.embed_queries(query.variants), dtype=np.float32)
+        dense = self._dense(vectors)
         fused = self._fuse(dense, self._chunk_index.scores(query.terms))
         order = sorted(fused, key=fused.get, reverse=True)
         best_dense = max((max(d.values(), default=0.0) for d in dense), default=0.0)
         documents = [self._document(i, fused[i]) for i in order[: self.k]]
-        sentences = self._rank_sentences(query, order[:SENTENCE_CHUNKS], fused)
+        sentences = self._rank_sentences(query, vectors, order[:SENTENCE_CHUNKS], fused)
         return Retrieval(query, documents, sentences, best_dense)
 
-    def _dense(self, query: Query) -> list[dict[int, float]]:
-        vectors = self.store.embeddings.embed_queries(query.variants)
-        hits = [self.store.search(v, DENSE_CANDIDATES) for v in vectors]
+    def _dense(self, vectors: np.ndarray) -> list[dict[int, float]]:
+        hits = [self.store.search(v.tolist(), DENSE_CANDIDATES) for v in vectors]
         return [{self._position[cid]: sim for cid, sim in h.items() if cid in self._position} for h in hits]
 
     def _fuse(self, dense: list[dict[int, float]], lexical: np.ndarray) -> dict[int, float]:
@@ -152,23 +155,33 @@ class HybridRetriever(BaseRetriever):
                 fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + rank + 1)
         return fused
 
-    def _rank_sentences(self, query: Query, top: list[int], fused: dict[int, float]) -> list[ScoredSentence]:
+    def _rank_sentences(
+        self, query: Query, vectors: np.ndarray, top: list[int], fused: dict[int, float]
+    ) -> list[ScoredSentence]:
+        """Sentences of the top passages: the passage's fused score, plus the sentence's own evidence
+        (BM25 and embedding similarity, each scaled to the best candidate), plus the question-type cue."""
         if not top:
             return []
         lexical = self._sentence_index.scores(query.terms)
-        best_chunk = fused[top[0]]
         candidates = []
         for i in top:
             chunk = self._chunks[i]
             offset = self._sentence_offset[chunk.id]
             for j, span in enumerate(chunk.sentences):
-                candidates.append((chunk, span, fused[i] / best_chunk, float(lexical[offset + j])))
-        top_lexical = max(c[3] for c in candidates) or 1.0
+                candidates.append((chunk, span, fused[i] / fused[top[0]], float(lexical[offset + j]), j))
+        stored = self.store.sentence_vectors([sentence_id(c[0].id, c[4]) for c in candidates])
+        similarity = [
+            float(np.max(vectors @ stored[key])) if (key := sentence_id(c[0].id, c[4])) in stored else 0.0
+            for c in candidates
+        ]
+        top_lexical, top_sim = max(c[3] for c in candidates) or 1.0, max(similarity) or 1.0
         scored = []
-        for chunk, span, chunk_score, lex in candidates:
+        for (chunk, span, chunk_score, lex, _), sim in zip(candidates, similarity, strict=True):
             text = chunk.text[span.start - chunk.start : span.end - chunk.start]
             cue = query.kind is not None and cues.matches(query.kind, text, query.text)
-            score = 0.5 * chunk_score + 0.5 * lex / top_lexical + (CUE_BONUS if cue else 0.0)
+            evidence = (1 - DENSE_SHARE) * lex / top_lexical + DENSE_SHARE * _stretch(sim, top_sim)
+            score = PASSAGE_WEIGHT * chunk_score + (1 - PASSAGE_WEIGHT) * evidence
+            score += CUE_BONUS if cue else 0.0
             if cues.is_heading(text):
                 score -= HEADING_PENALTY
             scored.append(ScoredSentence(chunk, span, score, self._coverage(query, chunk.text), cue))
@@ -196,3 +209,8 @@ class HybridRetriever(BaseRetriever):
             "score": round(score, 6),
         }
         return Document(page_content=chunk.text, metadata=meta, id=chunk.id)
+
+
+def _stretch(similarity: float, best: float) -> float:
+    """Cosine similarity rescaled so the best candidate is 1 and SIMILARITY_SPAN below it is 0."""
+    return max(0.0, 1.0 - (best - similarity) / SIMILARITY_SPAN)

@@ -30,7 +30,10 @@ class Settings(BaseSettings):
     collection: str = "briefing"
 
     # Chunking and retrieval
-    chunk_chars: int = Field(700, description="Target chunk size in characters (sentences are never split)")
+    chunk_chars: int = Field(
+        1200,
+        description="Chunk size limit in characters; sentences are never split, paragraphs always end a chunk",
+    )
     top_k: int = Field(5, description="Passages retrieved per question")
     translate: bool = Field(True, description="Also search English questions in Spanish (needs apertium)")
     max_question_chars: int = 2000

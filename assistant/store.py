@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from urllib.parse import urlparse
 
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-
 import chromadb
+import numpy as np
 from chromadb.config import Settings as ChromaSettings
 from langchain_chroma import Chroma
 
@@ -38,17 +36,23 @@ def chroma_client(settings: Settings) -> chromadb.ClientAPI:
 
 
 class VectorStore:
-    """Chunk vectors in one Chroma collection, tied to the embedding model that made them."""
+    """Chunk vectors in one Chroma collection and their sentences' vectors in a second one (to pick the
+    sentence that answers within a passage), tied to the embedding model that made them."""
 
     def __init__(self, settings: Settings, embeddings: SentenceTransformerEmbeddings) -> None:
         self.embeddings = embeddings
-        self.chroma = Chroma(
-            collection_name=settings.collection,
-            embedding_function=embeddings,
-            client=chroma_client(settings),
-            collection_configuration={"hnsw": {"space": "cosine"}},
+        client = chroma_client(settings)
+        self.chroma, self.sentence_chroma = (
+            Chroma(
+                collection_name=name,
+                embedding_function=embeddings,
+                client=client,
+                collection_configuration={"hnsw": {"space": "cosine"}},
+            )
+            for name in (settings.collection, f"{settings.collection}_sentences")
         )
         self.collection = self.chroma._collection
+        self.sentence_collection = self.sentence_chroma._collection
 
     def count(self) -> int:
         return self.collection.count()
@@ -73,14 +77,33 @@ class VectorStore:
             return
         metadatas = [_metadata(c, articles[c.source]) for c in chunks]
         self.chroma.add_texts([c.text for c in chunks], metadatas=metadatas, ids=[c.id for c in chunks])
+        ids, texts, meta = [], [], []
+        for c in chunks:
+            for j, span in enumerate(c.sentences):
+                ids.append(sentence_id(c.id, j))
+                texts.append(c.text[span.start - c.start : span.end - c.start])
+                meta.append({"chunk_id": c.id, "source": c.source, "start": span.start, "end": span.end})
+        self.sentence_chroma.add_texts(texts, metadatas=meta, ids=ids)
 
     def delete(self, ids: Sequence[str]) -> None:
         if ids:
             self.collection.delete(ids=list(ids))
+            self.sentence_collection.delete(where={"chunk_id": {"$in": list(ids)}})
 
     def reset(self) -> None:
         self.chroma.reset_collection()
+        self.sentence_chroma.reset_collection()
         self.collection = self.chroma._collection
+        self.sentence_collection = self.sentence_chroma._collection
+
+    def sentence_vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored vectors of the given sentences (ids from `sentence_id`)."""
+        if not ids:
+            return {}
+        got = self.sentence_collection.get(ids=list(ids), include=["embeddings"])
+        return {
+            i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], got["embeddings"], strict=True)
+        }
 
     def search(self, vector: list[float], k: int) -> dict[str, float]:
         """Cosine similarity of the k nearest chunks, by chunk id."""
@@ -89,6 +112,10 @@ class VectorStore:
             return {}
         result = self.collection.query(query_embeddings=[vector], n_results=k, include=["distances"])
         return {cid: 1.0 - dist for cid, dist in zip(result["ids"][0], result["distances"][0], strict=True)}
+
+
+def sentence_id(chunk_id: str, position: int) -> str:
+    return f"{chunk_id}:{position}"
 
 
 def _metadata(chunk: Chunk, article: Article) -> dict[str, str | int]:
