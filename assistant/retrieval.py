@@ -29,6 +29,7 @@ PASSAGE_WEIGHT = 0.7  # a sentence's score: mostly its passage's fused score, th
 DENSE_SHARE = 0.8  # of a sentence's own evidence: embedding similarity (the rest: its BM25)
 SIMILARITY_SPAN = 0.1  # e5 cosines crowd near the top: 0.1 below the best candidate counts as nothing
 CUE_BONUS = 0.15  # a sentence holding the kind of word asked for (a date for "when")
+RERANK_SHARE = 0.5  # of a passage's final rank: its best sentence's score (the rest: fused passage score)
 HEADING_PENALTY = 0.3  # headlines repeat a question's words without answering it
 
 
@@ -136,9 +137,27 @@ class HybridRetriever(BaseRetriever):
         fused = self._fuse(dense, self._chunk_index.scores(query.terms))
         order = sorted(fused, key=fused.get, reverse=True)
         best_dense = max((max(d.values(), default=0.0) for d in dense), default=0.0)
-        documents = [self._document(i, fused[i]) for i in order[: self.k]]
         sentences = self._rank_sentences(query, vectors, order[:SENTENCE_CHUNKS], fused)
+        order = self._rerank(order, fused, sentences)
+        documents = [self._document(i, fused[i]) for i in order[: self.k]]
         return Retrieval(query, documents, sentences, best_dense)
+
+    def _rerank(
+        self, order: list[int], fused: dict[int, float], sentences: list[ScoredSentence]
+    ) -> list[int]:
+        """Reorder the top passages by their fused score and their best sentence's score, each scaled to
+        the best: a passage whose one sentence answers beats one that merely shares the question's words."""
+        top = order[:SENTENCE_CHUNKS]
+        best: dict[str, float] = {}
+        for s in sentences:
+            best[s.chunk.id] = max(best.get(s.chunk.id, 0.0), s.score)
+        top_sentence = max(best.values(), default=0.0) or 1.0
+
+        def score(i: int) -> float:
+            sentence = best.get(self._chunks[i].id, 0.0) / top_sentence
+            return (1 - RERANK_SHARE) * fused[i] / fused[top[0]] + RERANK_SHARE * sentence
+
+        return sorted(top, key=score, reverse=True) + order[len(top) :]
 
     def _dense(self, vectors: np.ndarray) -> list[dict[int, float]]:
         hits = [self.store.search(v.tolist(), DENSE_CANDIDATES) for v in vectors]
