@@ -362,19 +362,22 @@ def _write_model(p: Packed, out: Path) -> None:
 def _write_tokenizer(p: Packed, out: Path) -> None:
     build_tokenizer(p).save(str(out / "tokenizer.json"))
     sp = {k: p.pieces[v] for k, v in p.special.items()}
+    special = {
+        "bos_token": sp["bos"],
+        "eos_token": sp["eos"],
+        "unk_token": sp["unk"],
+        "pad_token": sp["pad"],
+        "cls_token": sp["bos"],
+        "sep_token": sp["eos"],
+        "mask_token": "<mask>",
+    }
     _json(
         out / "tokenizer_config.json",
         {
             # The generic tokenizers-backed class loads tokenizer.json verbatim (XLMRobertaTokenizer
             # in transformers 5 would rebuild its own pipeline and lose the engine's normalizer).
             "tokenizer_class": "PreTrainedTokenizerFast",
-            "bos_token": sp["bos"],
-            "eos_token": sp["eos"],
-            "unk_token": sp["unk"],
-            "pad_token": sp["pad"],
-            "cls_token": sp["bos"],
-            "sep_token": sp["eos"],
-            "mask_token": "<mask>",
+            **special,
             "model_max_length": p.max_pos,
             "padding_side": "right",
             "truncation_side": "right",
@@ -382,18 +385,7 @@ def _write_tokenizer(p: Packed, out: Path) -> None:
             "clean_up_tokenization_spaces": False,
         },
     )
-    _json(
-        out / "special_tokens_map.json",
-        {
-            "bos_token": sp["bos"],
-            "eos_token": sp["eos"],
-            "unk_token": sp["unk"],
-            "pad_token": sp["pad"],
-            "cls_token": sp["bos"],
-            "sep_token": sp["eos"],
-            "mask_token": "<mask>",
-        },
-    )
+    _json(out / "special_tokens_map.json", special)
 
 
 def _write_st_files(p: Packed, out: Path) -> None:

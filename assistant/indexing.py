@@ -100,18 +100,28 @@ def sync(
     articles, warnings = load_corpus(corpus_dir)
     if not articles:
         raise EmptyCorpus(f"no readable .txt or .md article in {corpus_dir}")
-    manifest = Manifest.load(index_dir)
-    if rebuild or manifest.chunk_chars != chunk_chars or store.count() == 0 or not manifest.files:
-        store.reset()
-        manifest = Manifest()
-    else:
-        store.check_model()
+    manifest = _starting_manifest(index_dir, store, chunk_chars, rebuild)
     manifest.embed_model, manifest.chunk_chars = store.embeddings.identity, chunk_chars
     report = SyncReport(warnings=warnings)
     _apply_changes(articles, manifest, store, chunk_chars, report)
+    store.keep_only({c.id for c in manifest.chunks})
     store.claim()
     manifest.save(index_dir)
     return manifest, report
+
+
+def _starting_manifest(index_dir: Path, store: VectorStore, chunk_chars: int, rebuild: bool) -> Manifest:
+    """What is already indexed. The collection is emptied only on request or when its vectors cannot be
+    reused (another model, other chunks); a missing manifest (a new machine in front of a Chroma server)
+    re-embeds the corpus over the existing vectors instead of wiping them first."""
+    manifest = Manifest.load(index_dir)
+    other_chunks = manifest.files and manifest.chunk_chars != chunk_chars
+    other_model = store.model() not in (None, store.embeddings.identity)
+    if rebuild or other_chunks or (other_model and not manifest.files):
+        store.reset()
+        return Manifest()
+    store.check_model()
+    return manifest if store.count() else Manifest()
 
 
 def _apply_changes(

@@ -90,6 +90,11 @@ class VectorStore:
             self.collection.delete(ids=list(ids))
             self.sentence_collection.delete(where={"chunk_id": {"$in": list(ids)}})
 
+    def keep_only(self, chunk_ids: set[str]) -> None:
+        """Drop vectors of chunks that are no longer indexed (the collection mirrors one corpus)."""
+        stale = [i for i in self.collection.get(include=[])["ids"] if i not in chunk_ids]
+        self.delete(stale)
+
     def reset(self) -> None:
         self.chroma.reset_collection()
         self.sentence_chroma.reset_collection()

@@ -67,3 +67,16 @@ def test_empty_or_missing_corpus_is_an_error(tmp_path: Path):
     (tmp_path / "empty" / "blank.txt").write_text("\n\n")
     with pytest.raises(EmptyCorpus, match="no readable"):
         Assistant(Settings(corpus_dir=tmp_path / "empty")).index()
+
+
+def test_a_lost_manifest_reembeds_without_losing_the_collection(corpus: Path, tmp_path: Path):
+    settings = Settings(corpus_dir=corpus)
+    first = Assistant(settings)
+    total = first.index().chunks_embedded
+    (settings.index_dir / "manifest.json").unlink()
+    (corpus / "004_97ec2d26d880d09f.txt").unlink()
+    again = Assistant(settings)
+    report = again.index()
+    assert report.chunks_embedded < total and len(report.added) == 4
+    assert again.store.count() == len(again.retriever.manifest.chunks)
+    assert "004_97ec2d26d880d09f.txt" not in _chunk_sources(again)
