@@ -132,7 +132,9 @@ class Assistant:
         with self._lock:
             retrieval = self.retriever.search(standalone or question)
         retrieved = time.perf_counter()
-        result = yield from self.answerer.stream(retrieval, question, detect(question), self.titles)
+        # The search query's language is the question's, unless a follow-up was rewritten.
+        language = detect(question) if standalone else retrieval.query.language
+        result = yield from self.answerer.stream(retrieval, question, language, self.titles)
         result.standalone_question = standalone
         finished = time.perf_counter()
         result.timings_ms = {

@@ -187,13 +187,12 @@ class HybridRetriever(BaseRetriever):
             chunk = self._chunks[i]
             offset = self._sentence_offset[chunk.id]
             for j, span in enumerate(chunk.sentences):
-                candidates.append((chunk, span, fused[i] / fused[top[0]], float(lexical[offset + j]), j))
-        stored = self.store.sentence_vectors([sentence_id(c[0].id, c[4]) for c in candidates])
-        similarity = [
-            float(np.max(vectors @ stored[key])) if (key := sentence_id(c[0].id, c[4])) in stored else 0.0
-            for c in candidates
-        ]
+                key = sentence_id(chunk.id, j)
+                candidates.append((chunk, span, fused[i] / fused[top[0]], float(lexical[offset + j]), key))
+        stored = self.store.sentence_vectors([c[4] for c in candidates])
+        similarity = [float(np.max(vectors @ stored[c[4]])) if c[4] in stored else 0.0 for c in candidates]
         top_lexical, top_sim = max(c[3] for c in candidates) or 1.0, max(similarity) or 1.0
+        coverage = {i: self._coverage(query, self._chunks[i].text) for i in top}  # once per passage
         scored = []
         for (chunk, span, chunk_score, lex, _), sim in zip(candidates, similarity, strict=True):
             text = chunk.text[span.start - chunk.start : span.end - chunk.start]
@@ -203,7 +202,7 @@ class HybridRetriever(BaseRetriever):
             score += CUE_BONUS if cue else 0.0
             if cues.is_heading(text):
                 score -= HEADING_PENALTY
-            scored.append(ScoredSentence(chunk, span, score, self._coverage(query, chunk.text), cue))
+            scored.append(ScoredSentence(chunk, span, score, coverage[self._position[chunk.id]], cue))
         return sorted(scored, key=lambda s: s.score, reverse=True)
 
     def _coverage(self, query: Query, passage: str) -> float:

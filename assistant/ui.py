@@ -71,15 +71,9 @@ class Session:
 
 
 def reply(assistant: Assistant, question: str) -> tuple[str, Answer | None]:
-    """The chat text for a question, never an exception: bad input and failures become a message."""
-    try:
-        result = assistant.ask(question)
-    except (InvalidQuestion, NoIndex) as exc:
-        return str(exc), None
-    except Exception:  # the chat must never show a traceback
-        log.exception("answering failed")
-        return FAILED, None
-    return result.answer, result
+    """A single-turn answer for the API: (chat text, Answer), or (message, None) for bad input or failure."""
+    *_, last = stream_reply(assistant, question, [])
+    return (last.answer, last) if isinstance(last, Answer) else (last, None)
 
 
 def stream_reply(assistant: Assistant, question: str, history: list[Answer]) -> Iterator[str | Answer]:
