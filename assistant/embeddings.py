@@ -49,7 +49,7 @@ def resolve_model(settings: Settings) -> tuple[str, Path | str]:
 
 
 @lru_cache(maxsize=2)
-def _load(location: str, name: str, device: str, threads: int):  # -> SentenceTransformer
+def _load(location: str, name: str, device: str, threads: int, backend: str):  # -> SentenceTransformer
     """Load once per process (the chat, the CLI's stdin mode and the tests share it); torch is imported
     lazily because it is slow to import."""
     import torch
@@ -59,7 +59,7 @@ def _load(location: str, name: str, device: str, threads: int):  # -> SentenceTr
     torch.set_num_threads(threads)
     transformers.logging.disable_progress_bar()  # no "Loading weights" bar on every start
     try:
-        return SentenceTransformer(
+        model = SentenceTransformer(
             location, device=device, local_files_only=True, model_kwargs={"dtype": torch.float32}
         )
     except OSError as exc:
@@ -67,6 +67,11 @@ def _load(location: str, name: str, device: str, threads: int):  # -> SentenceTr
             f"Embedding model {name!r} is not available offline ({exc}). "
             "Use a local path, multilingual-e5-small or all-MiniLM-L6-v2."
         ) from exc
+    if backend == "onnx" and device == "cpu" and Path(location).is_dir():
+        from .onnx_backend import use_onnx
+
+        use_onnx(model, Path(location), threads)
+    return model
 
 
 class SentenceTransformerEmbeddings(Embeddings):
@@ -76,11 +81,12 @@ class SentenceTransformerEmbeddings(Embeddings):
         self.name, self.location = resolve_model(settings)
         self.device = settings.embed_device
         self.threads = settings.embed_threads
+        self.backend = settings.embed_backend
         self.show_progress = False
 
     @cached_property
     def model(self):  # -> SentenceTransformer
-        return _load(str(self.location), self.name, self.device, self.threads)
+        return _load(str(self.location), self.name, self.device, self.threads, self.backend)
 
     @cached_property
     def _prompts(self) -> dict[str, str]:

@@ -58,9 +58,10 @@ class BM25Index:
         tokens = [analyze(t) or ["\0"] for t in texts]  # bm25s needs a token per document
         if texts:
             self._bm25.index(tokens, show_progress=False)
+        self.terms = [frozenset(doc) for doc in tokens]  # each text's distinct terms
         self._df: dict[str, int] = {}
-        for doc in tokens:
-            for term in set(doc):
+        for doc in self.terms:
+            for term in doc:
                 self._df[term] = self._df.get(term, 0) + 1
 
     def scores(self, terms: list[str]) -> np.ndarray:

@@ -160,7 +160,7 @@ class HybridRetriever(BaseRetriever):
         return sorted(top, key=score, reverse=True) + order[len(top) :]
 
     def _dense(self, vectors: np.ndarray) -> list[dict[int, float]]:
-        hits = [self.store.search(v.tolist(), DENSE_CANDIDATES) for v in vectors]
+        hits = self.store.search(vectors.tolist(), min(DENSE_CANDIDATES, len(self._chunks)))
         return [{self._position[cid]: sim for cid, sim in h.items() if cid in self._position} for h in hits]
 
     def _fuse(self, dense: list[dict[int, float]], lexical: np.ndarray) -> dict[int, float]:
@@ -192,7 +192,7 @@ class HybridRetriever(BaseRetriever):
         stored = self.store.sentence_vectors([c[4] for c in candidates])
         similarity = [float(np.max(vectors @ stored[c[4]])) if c[4] in stored else 0.0 for c in candidates]
         top_lexical, top_sim = max(c[3] for c in candidates) or 1.0, max(similarity) or 1.0
-        coverage = {i: self._coverage(query, self._chunks[i].text) for i in top}  # once per passage
+        coverage = {i: self._coverage(query, self._chunk_index.terms[i]) for i in top}
         scored = []
         for (chunk, span, chunk_score, lex, _), sim in zip(candidates, similarity, strict=True):
             text = chunk.text[span.start - chunk.start : span.end - chunk.start]
@@ -205,10 +205,9 @@ class HybridRetriever(BaseRetriever):
             scored.append(ScoredSentence(chunk, span, score, coverage[self._position[chunk.id]], cue))
         return sorted(scored, key=lambda s: s.score, reverse=True)
 
-    def _coverage(self, query: Query, passage: str) -> float:
-        """Idf-weighted share of the question's content terms present in the passage. A term no article
-        contains weighs as much as the rarest term: it may be just what was asked about."""
-        present = set(analyze(passage))
+    def _coverage(self, query: Query, present: frozenset[str]) -> float:
+        """Idf-weighted share of the question's content terms present in a passage (its terms). A term no
+        article contains weighs as much as the rarest term: it may be just what was asked about."""
         index = self._sentence_index
         weights = {t: index.idf(t) or index.max_idf for t in query.content_terms}
         total = sum(weights.values())

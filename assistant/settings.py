@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,7 +26,10 @@ class Settings(BaseSettings):
         description="multilingual-e5-small, all-MiniLM-L6-v2, or any sentence-transformers path/name",
     )
     embed_device: str = "cpu"
-    embed_threads: int = Field(2, description="torch threads for encoding")
+    embed_threads: int = Field(2, description="CPU threads for encoding")
+    embed_backend: Literal["onnx", "torch"] = Field(
+        "onnx", description="onnx = onnxruntime where the model folder has onnx/model.onnx; torch otherwise"
+    )
     chroma_url: str | None = Field(None, description="http://host:port of a Chroma server; unset = embedded")
     collection: str = "briefing"
 

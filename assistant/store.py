@@ -20,6 +20,9 @@ class IndexMismatch(RuntimeError):
     """The index was built with another embedding model."""
 
 
+SENTENCE_CACHE_SIZE = 100_000  # vectors kept in memory (~150 MB at 384 dimensions)
+
+
 def chroma_client(settings: Settings) -> chromadb.ClientAPI:
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if settings.chroma_url:
@@ -53,6 +56,9 @@ class VectorStore:
         )
         self.collection = self.chroma._collection
         self.sentence_collection = self.sentence_chroma._collection
+        # Sentence vectors already read, by id. Ids hash the chunk's content, so an entry never goes
+        # stale; it saves a Chroma round trip for the passages that keep coming back.
+        self._sentence_cache: dict[str, np.ndarray] = {}
 
     def count(self) -> int:
         return self.collection.count()
@@ -89,6 +95,7 @@ class VectorStore:
         if ids:
             self.collection.delete(ids=list(ids))
             self.sentence_collection.delete(where={"chunk_id": {"$in": list(ids)}})
+            self._sentence_cache.clear()
 
     def keep_only(self, chunk_ids: set[str]) -> None:
         """Drop vectors of chunks that are no longer indexed (the collection mirrors one corpus)."""
@@ -100,23 +107,31 @@ class VectorStore:
         self.sentence_chroma.reset_collection()
         self.collection = self.chroma._collection
         self.sentence_collection = self.sentence_chroma._collection
+        self._sentence_cache.clear()
 
     def sentence_vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         """Stored vectors of the given sentences (ids from `sentence_id`)."""
-        if not ids:
-            return {}
-        got = self.sentence_collection.get(ids=list(ids), include=["embeddings"])
-        return {
-            i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], got["embeddings"], strict=True)
-        }
+        cache = self._sentence_cache
+        missing = [i for i in ids if i not in cache]
+        if missing:
+            if len(cache) + len(missing) > SENTENCE_CACHE_SIZE:
+                cache.clear()
+            got = self.sentence_collection.get(ids=missing, include=["embeddings"])
+            for i, v in zip(got["ids"], got["embeddings"], strict=True):
+                cache[i] = np.asarray(v, dtype=np.float32)
+        return {i: cache[i] for i in ids if i in cache}
 
-    def search(self, vector: list[float], k: int) -> dict[str, float]:
-        """Cosine similarity of the k nearest chunks, by chunk id."""
-        k = min(k, self.count())
-        if k <= 0:
-            return {}
-        result = self.collection.query(query_embeddings=[vector], n_results=k, include=["distances"])
-        return {cid: 1.0 - dist for cid, dist in zip(result["ids"][0], result["distances"][0], strict=True)}
+    def search(self, vectors: Sequence[Sequence[float]], k: int) -> list[dict[str, float]]:
+        """Cosine similarity of the k nearest chunks to each vector, by chunk id: one round trip for
+        all of them (Chroma returns fewer when the collection holds fewer)."""
+        if k <= 0 or not len(vectors):
+            return [{} for _ in vectors]
+        embeddings = [list(map(float, v)) for v in vectors]
+        result = self.collection.query(query_embeddings=embeddings, n_results=k, include=["distances"])
+        return [
+            {cid: 1.0 - dist for cid, dist in zip(ids, dists, strict=True)}
+            for ids, dists in zip(result["ids"], result["distances"], strict=True)
+        ]
 
 
 def sentence_id(chunk_id: str, position: int) -> str:

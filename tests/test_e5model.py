@@ -78,13 +78,20 @@ def model_dir(built_dir: Path) -> Path:
     return built_dir
 
 
-@pytest.fixture(scope="module")
-def st_model(model_dir: Path):
+@pytest.fixture(scope="module", params=["torch", "onnx"])
+def st_model(model_dir: Path, request: pytest.FixtureRequest):
+    """The converted folder as the assistant loads it, with each transformer backend."""
     import torch
     from sentence_transformers import SentenceTransformer
 
+    from assistant.onnx_backend import OnnxEncoder, use_onnx
+
     torch.set_num_threads(2)
-    return SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
+    model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
+    if request.param == "onnx":
+        assert use_onnx(model, model_dir, threads=2)
+        assert isinstance(model[0].auto_model, OnnxEncoder)
+    return model
 
 
 @pytest.fixture(scope="module")
@@ -140,7 +147,7 @@ def engine_tokenize(tmp_path_factory: pytest.TempPathFactory):
     return tokenize
 
 
-def test_parity_with_engine(st_model, engine, engine_tokenize) -> None:
+def test_parity_with_engine(st_model, engine, engine_tokenize, request: pytest.FixtureRequest) -> None:
     groups = _sentences()
     texts = [s for v in groups.values() for s in v]
     assert len(texts) >= 200 and all(len(v) >= 50 for v in groups.values())
@@ -160,9 +167,12 @@ def test_parity_with_engine(st_model, engine, engine_tokenize) -> None:
         "worst": texts[int(cos.argmin())],
     }
     ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / "e5_parity.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    backend = request.node.callspec.params["st_model"]
+    (ARTIFACTS / f"e5_parity_{backend}.json").write_text(
+        json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+    )
     print(
-        f"\ne5 parity: n={len(texts)} min cos={cos.min():.6f} mean cos={cos.mean():.6f} "
+        f"\ne5 parity ({backend}): n={len(texts)} min cos={cos.min():.6f} mean cos={cos.mean():.6f} "
         f"token-id mismatches={len(mismatched)}"
     )
     assert not mismatched, f"token ids differ for: {mismatched[:3]}"
@@ -180,6 +190,22 @@ def test_prompts_applied_once(st_model, engine) -> None:
     assert np.all(np.sum(doubled * eq, 1) < np.sum(q * eq, 1))
     assert np.allclose(st_model.encode_document(texts), p, atol=1e-5)  # "document" aliases passage
     assert st_model.max_seq_length == 512
+
+
+def test_onnx_matches_torch(model_dir: Path) -> None:
+    """The exported graph computes what the torch model computes, padding and batching included."""
+    from sentence_transformers import SentenceTransformer
+
+    from assistant.onnx_backend import use_onnx
+
+    texts = [s for v in _sentences().values() for s in v[:30]] + ["hola", "x" * 3000]  # short; truncated
+    torch_model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
+    onnx_model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
+    assert use_onnx(onnx_model, model_dir, threads=2)
+    for prompt in ("query", "passage"):
+        a = torch_model.encode(texts, prompt_name=prompt, batch_size=16)
+        b = onnx_model.encode(texts, prompt_name=prompt, batch_size=16)
+        assert np.sum(a * b, axis=1).min() >= 0.99999
 
 
 def test_build_is_idempotent(built_dir: Path) -> None:
