@@ -18,12 +18,15 @@ from .chunking import Chunk, Span
 from .indexing import Manifest
 from .language import detect
 from .lexical import BM25Index, analyze
-from .store import VectorStore, sentence_id
+from .store import VectorStore, chunk_of, sentence_id
 from .translate import Translator
 
 _NAME = re.compile(r"(?<=[^\s¿¡\"“(])\s+([A-ZÁÉÍÓÚÑ][\wáéíóúñü]+)")
 RRF_K = 60  # the usual reciprocal-rank-fusion constant: damps the head without ignoring the tail
-DENSE_CANDIDATES = 50  # nearest chunks asked of Chroma per query variant
+DENSE_CANDIDATES = 50  # nearest chunks (and sentences) asked of Chroma per query variant
+# A query variant's embedding vote in the fusion (BM25's counts 1), split between two granularities: the
+# passage's own vector, and its best sentence's, which a one-sentence answer in a long passage dilutes.
+PASSAGE_VECTOR_WEIGHT, SENTENCE_VECTOR_WEIGHT = 0.6, 0.4
 SENTENCE_CHUNKS = 8  # chunks whose sentences compete for the answer
 PASSAGE_WEIGHT = 0.7  # a sentence's score: mostly its passage's fused score, then its own evidence
 DENSE_SHARE = 0.8  # of a sentence's own evidence: embedding similarity (the rest: its BM25)
@@ -134,7 +137,11 @@ class HybridRetriever(BaseRetriever):
         query = query or self.analyze_query(question)
         vectors = np.asarray(self.store.embeddings.embed_queries(query.variants), dtype=np.float32)
         dense = self._dense(vectors)
-        fused = self._fuse(dense, self._chunk_index.scores(query.terms))
+        fused = self._fuse(
+            [(self._by_score(d), PASSAGE_VECTOR_WEIGHT) for d in dense]
+            + [(ranking, SENTENCE_VECTOR_WEIGHT) for ranking in self._dense_sentences(vectors)]
+            + [(self._lexical(query), 1.0)]
+        )
         order = sorted(fused, key=fused.get, reverse=True)
         best_dense = max((max(d.values(), default=0.0) for d in dense), default=0.0)
         sentences = self._rank_sentences(query, vectors, order[:SENTENCE_CHUNKS], fused)
@@ -163,15 +170,31 @@ class HybridRetriever(BaseRetriever):
         hits = self.store.search(vectors.tolist(), min(DENSE_CANDIDATES, len(self._chunks)))
         return [{self._position[cid]: sim for cid, sim in h.items() if cid in self._position} for h in hits]
 
-    def _fuse(self, dense: list[dict[int, float]], lexical: np.ndarray) -> dict[int, float]:
-        """Reciprocal rank fusion of each dense ranking and the BM25 ranking."""
-        rankings = [sorted(d, key=d.get, reverse=True) for d in dense]
-        hits = np.flatnonzero(lexical > 0)
-        rankings.append(hits[np.argsort(-lexical[hits], kind="stable")][:DENSE_CANDIDATES].tolist())
+    def _dense_sentences(self, vectors: np.ndarray) -> list[list[int]]:
+        """Per vector: passages in the order of their best sentence among the nearest sentences."""
+        hits = self.store.search(vectors.tolist(), DENSE_CANDIDATES, sentences=True)
+        rankings = []
+        for h in hits:  # Chroma returns them nearest first
+            positions = (self._position.get(chunk_of(sid)) for sid in h)
+            rankings.append(list(dict.fromkeys(p for p in positions if p is not None)))
+        return rankings
+
+    def _lexical(self, query: Query) -> list[int]:
+        scores = self._chunk_index.scores(query.terms)
+        hits = np.flatnonzero(scores > 0)
+        return hits[np.argsort(-scores[hits], kind="stable")][:DENSE_CANDIDATES].tolist()
+
+    @staticmethod
+    def _by_score(scores: dict[int, float]) -> list[int]:
+        return sorted(scores, key=scores.get, reverse=True)
+
+    @staticmethod
+    def _fuse(rankings: list[tuple[list[int], float]]) -> dict[int, float]:
+        """Weighted reciprocal rank fusion of (ranking, weight) pairs."""
         fused: dict[int, float] = {}
-        for ranking in rankings:
+        for ranking, weight in rankings:
             for rank, i in enumerate(ranking):
-                fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + rank + 1)
+                fused[i] = fused.get(i, 0.0) + weight / (RRF_K + rank + 1)
         return fused
 
     def _rank_sentences(

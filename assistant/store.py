@@ -121,21 +121,29 @@ class VectorStore:
                 cache[i] = np.asarray(v, dtype=np.float32)
         return {i: cache[i] for i in ids if i in cache}
 
-    def search(self, vectors: Sequence[Sequence[float]], k: int) -> list[dict[str, float]]:
-        """Cosine similarity of the k nearest chunks to each vector, by chunk id: one round trip for
-        all of them (Chroma returns fewer when the collection holds fewer)."""
+    def search(
+        self, vectors: Sequence[Sequence[float]], k: int, sentences: bool = False
+    ) -> list[dict[str, float]]:
+        """Cosine similarity of the k nearest chunks (or sentences) to each vector, by id: one round trip
+        for all of them (Chroma returns fewer when the collection holds fewer)."""
         if k <= 0 or not len(vectors):
             return [{} for _ in vectors]
+        collection = self.sentence_collection if sentences else self.collection
         embeddings = [list(map(float, v)) for v in vectors]
-        result = self.collection.query(query_embeddings=embeddings, n_results=k, include=["distances"])
+        result = collection.query(query_embeddings=embeddings, n_results=k, include=["distances"])
         return [
-            {cid: 1.0 - dist for cid, dist in zip(ids, dists, strict=True)}
+            {i: 1.0 - dist for i, dist in zip(ids, dists, strict=True)}
             for ids, dists in zip(result["ids"], result["distances"], strict=True)
         ]
 
 
 def sentence_id(chunk_id: str, position: int) -> str:
     return f"{chunk_id}:{position}"
+
+
+def chunk_of(sentence: str) -> str:
+    """The chunk id inside a `sentence_id`."""
+    return sentence.rpartition(":")[0]
 
 
 def _metadata(chunk: Chunk, article: Article) -> dict[str, str | int]:
