@@ -24,9 +24,10 @@ from .translate import Translator
 _NAME = re.compile(r"(?<=[^\s¿¡\"“(])\s+([A-ZÁÉÍÓÚÑ][\wáéíóúñü]+)")
 RRF_K = 60  # the usual reciprocal-rank-fusion constant: damps the head without ignoring the tail
 DENSE_CANDIDATES = 50  # nearest chunks (and sentences) asked of Chroma per query variant
-# A query variant's embedding vote in the fusion (BM25's counts 1), split between two granularities: the
-# passage's own vector, and its best sentence's, which a one-sentence answer in a long passage dilutes.
-PASSAGE_VECTOR_WEIGHT, SENTENCE_VECTOR_WEIGHT = 0.6, 0.4
+# Each vote in the fusion (an embedding ranking per query variant; the BM25 ranking) is split between two
+# granularities: the passage as a whole, and the passage's best sentence, whose match a long passage
+# dilutes (a one-sentence answer among unrelated sentences).
+PASSAGE_SHARE, SENTENCE_SHARE = 0.6, 0.4
 SENTENCE_CHUNKS = 8  # chunks whose sentences compete for the answer
 PASSAGE_WEIGHT = 0.7  # a sentence's score: mostly its passage's fused score, then its own evidence
 DENSE_SHARE = 0.8  # of a sentence's own evidence: embedding similarity (the rest: its BM25)
@@ -82,17 +83,20 @@ class HybridRetriever(BaseRetriever):
     _chunk_index: BM25Index = PrivateAttr()
     _sentence_index: BM25Index = PrivateAttr()
     _sentence_offset: dict[str, int] = PrivateAttr()
+    _sentence_owner: np.ndarray = PrivateAttr()  # sentence index -> its chunk's position
     _position: dict[str, int] = PrivateAttr()
 
     def model_post_init(self, _context: object) -> None:
         self._chunks = self.manifest.chunks
         self._position = {c.id: i for i, c in enumerate(self._chunks)}
         self._chunk_index = BM25Index([c.text for c in self._chunks])
-        texts, self._sentence_offset = [], {}
-        for c in self._chunks:
+        texts, owner, self._sentence_offset = [], [], {}
+        for i, c in enumerate(self._chunks):
             self._sentence_offset[c.id] = len(texts)
             texts.extend(c.text[s.start - c.start : s.end - c.start] for s in c.sentences)
+            owner.extend([i] * len(c.sentences))
         self._sentence_index = BM25Index(texts)
+        self._sentence_owner = np.asarray(owner, dtype=np.int64)
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
@@ -137,14 +141,16 @@ class HybridRetriever(BaseRetriever):
         query = query or self.analyze_query(question)
         vectors = np.asarray(self.store.embeddings.embed_queries(query.variants), dtype=np.float32)
         dense = self._dense(vectors)
+        sentence_bm25 = self._sentence_index.scores(query.terms)
         fused = self._fuse(
-            [(self._by_score(d), PASSAGE_VECTOR_WEIGHT) for d in dense]
-            + [(ranking, SENTENCE_VECTOR_WEIGHT) for ranking in self._dense_sentences(vectors)]
-            + [(self._lexical(query), 1.0)]
+            [(self._by_score(d), PASSAGE_SHARE) for d in dense]
+            + [(ranking, SENTENCE_SHARE) for ranking in self._dense_sentences(vectors)]
+            + [(_ranked(self._chunk_index.scores(query.terms)), PASSAGE_SHARE)]
+            + [(_ranked(sentence_bm25, self._sentence_owner), SENTENCE_SHARE)]
         )
         order = sorted(fused, key=fused.get, reverse=True)
         best_dense = max((max(d.values(), default=0.0) for d in dense), default=0.0)
-        sentences = self._rank_sentences(query, vectors, order[:SENTENCE_CHUNKS], fused)
+        sentences = self._rank_sentences(query, vectors, sentence_bm25, order[:SENTENCE_CHUNKS], fused)
         order = self._rerank(order, fused, sentences)
         documents = [self._document(i, fused[i]) for i in order[: self.k]]
         return Retrieval(query, documents, sentences, best_dense)
@@ -179,11 +185,6 @@ class HybridRetriever(BaseRetriever):
             rankings.append(list(dict.fromkeys(p for p in positions if p is not None)))
         return rankings
 
-    def _lexical(self, query: Query) -> list[int]:
-        scores = self._chunk_index.scores(query.terms)
-        hits = np.flatnonzero(scores > 0)
-        return hits[np.argsort(-scores[hits], kind="stable")][:DENSE_CANDIDATES].tolist()
-
     @staticmethod
     def _by_score(scores: dict[int, float]) -> list[int]:
         return sorted(scores, key=scores.get, reverse=True)
@@ -198,13 +199,17 @@ class HybridRetriever(BaseRetriever):
         return fused
 
     def _rank_sentences(
-        self, query: Query, vectors: np.ndarray, top: list[int], fused: dict[int, float]
+        self,
+        query: Query,
+        vectors: np.ndarray,
+        lexical: np.ndarray,
+        top: list[int],
+        fused: dict[int, float],
     ) -> list[ScoredSentence]:
         """Sentences of the top passages: the passage's fused score, plus the sentence's own evidence
         (BM25 and embedding similarity, each scaled to the best candidate), plus the question-type cue."""
         if not top:
             return []
-        lexical = self._sentence_index.scores(query.terms)
         candidates = []
         for i in top:
             chunk = self._chunks[i]
@@ -249,6 +254,15 @@ class HybridRetriever(BaseRetriever):
             "score": round(score, 6),
         }
         return Document(page_content=chunk.text, metadata=meta, id=chunk.id)
+
+
+def _ranked(scores: np.ndarray, owner: np.ndarray | None = None) -> list[int]:
+    """Positions with a positive BM25 score, best first (mapped through `owner`, first occurrence kept)."""
+    hits = np.flatnonzero(scores > 0)
+    ranked = hits[np.argsort(-scores[hits], kind="stable")]
+    if owner is not None:
+        ranked = owner[ranked]
+    return list(dict.fromkeys(ranked.tolist()))[:DENSE_CANDIDATES]
 
 
 def _stretch(similarity: float, best: float) -> float:

