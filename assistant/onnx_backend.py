@@ -9,6 +9,7 @@ short queries, cosine 1.0 against torch (tests/test_e5model.py)."""
 
 from __future__ import annotations
 
+import logging
 import warnings
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ import torch
 
 ONNX_FILE = "onnx/model.onnx"
 OPSET = 17
+_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+log = logging.getLogger(__name__)
 
 
 class _LastHidden(torch.nn.Module):
@@ -85,16 +88,25 @@ class OnnxEncoder(torch.nn.Module):
         options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
         options.log_severity_level = 3  # warnings about unused initializers are noise here
         self.session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+        # Graphs exported elsewhere (optimum) may also want token_type_ids; other inputs we cannot feed.
+        self.inputs = [i.name for i in self.session.get_inputs()]
+        unknown = set(self.inputs) - set(_INPUTS)
+        if unknown:
+            raise ValueError(f"{onnx_path} wants inputs we do not provide: {sorted(unknown)}")
+        outputs = [o.name for o in self.session.get_outputs()]
+        self.output = "last_hidden_state" if "last_hidden_state" in outputs else outputs[0]
         self.config = config  # sentence-transformers reads the hidden size from it
 
     def forward(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor, **_: Any
     ) -> dict[str, torch.Tensor]:
-        feed = {
-            "input_ids": input_ids.numpy().astype(np.int64, copy=False),
+        ids = input_ids.numpy().astype(np.int64, copy=False)
+        given = {
+            "input_ids": ids,
             "attention_mask": attention_mask.numpy().astype(np.int64, copy=False),
+            "token_type_ids": np.zeros_like(ids),
         }
-        (hidden,) = self.session.run(None, feed)
+        (hidden,) = self.session.run([self.output], {name: given[name] for name in self.inputs})
         return {"last_hidden_state": torch.from_numpy(hidden)}
 
 
@@ -105,5 +117,9 @@ def use_onnx(model: Any, model_dir: Path, threads: int) -> bool:
     if not onnx_path.is_file():
         return False
     transformer = model[0]
-    transformer.model = OnnxEncoder(onnx_path, transformer.model.config, threads)
+    try:
+        transformer.model = OnnxEncoder(onnx_path, transformer.model.config, threads)
+    except Exception as exc:  # an unreadable or foreign graph: torch still works
+        log.warning("not using %s (%s); encoding with torch", onnx_path, exc)
+        return False
     return True

@@ -208,6 +208,21 @@ def test_onnx_matches_torch(model_dir: Path) -> None:
         assert np.sum(a * b, axis=1).min() >= 0.99999
 
 
+def test_unusable_onnx_file_falls_back_to_torch(model_dir: Path, tmp_path: Path, caplog) -> None:
+    from sentence_transformers import SentenceTransformer
+
+    from assistant.onnx_backend import ONNX_FILE, OnnxEncoder, use_onnx
+
+    model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
+    assert not use_onnx(model, tmp_path, threads=2)  # no graph: nothing to do, no warning
+    (tmp_path / ONNX_FILE).parent.mkdir()
+    (tmp_path / ONNX_FILE).write_bytes(b"not an onnx graph")
+    assert not use_onnx(model, tmp_path, threads=2)
+    assert "encoding with torch" in caplog.text
+    assert not isinstance(model[0].auto_model, OnnxEncoder)
+    assert model.encode(["hola"], prompt_name="query").shape == (1, 384)
+
+
 def test_build_is_idempotent(built_dir: Path) -> None:
     models = built_dir.parent
     before = {f: f.stat().st_mtime_ns for f in built_dir.rglob("*") if f.is_file()}
