@@ -49,7 +49,7 @@ def resolve_model(settings: Settings) -> tuple[str, Path | str]:
 
 
 @lru_cache(maxsize=2)
-def _load(location: str, name: str, device: str, threads: int, backend: str):  # -> SentenceTransformer
+def load_model(location: str, name: str, device: str, threads: int, backend: str):  # -> SentenceTransformer
     """Load once per process (the chat, the CLI's stdin mode and the tests share it); torch is imported
     lazily because it is slow to import."""
     import torch
@@ -86,7 +86,7 @@ class SentenceTransformerEmbeddings(Embeddings):
 
     @cached_property
     def model(self):  # -> SentenceTransformer
-        return _load(str(self.location), self.name, self.device, self.threads, self.backend)
+        return load_model(str(self.location), self.name, self.device, self.threads, self.backend)
 
     @cached_property
     def _prompts(self) -> dict[str, str]:

@@ -100,13 +100,13 @@ class OnnxEncoder(torch.nn.Module):
     def forward(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor, **_: Any
     ) -> dict[str, torch.Tensor]:
-        ids = input_ids.numpy().astype(np.int64, copy=False)
-        given = {
-            "input_ids": ids,
+        feed = {
+            "input_ids": input_ids.numpy().astype(np.int64, copy=False),
             "attention_mask": attention_mask.numpy().astype(np.int64, copy=False),
-            "token_type_ids": np.zeros_like(ids),
         }
-        (hidden,) = self.session.run([self.output], {name: given[name] for name in self.inputs})
+        if "token_type_ids" in self.inputs:
+            feed["token_type_ids"] = np.zeros_like(feed["input_ids"])
+        (hidden,) = self.session.run([self.output], {name: feed[name] for name in self.inputs})
         return {"last_hidden_state": torch.from_numpy(hidden)}
 
 

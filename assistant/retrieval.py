@@ -5,6 +5,7 @@ Ranks passages (chunks) for the reader and sentences for the answerer."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -173,17 +174,14 @@ class HybridRetriever(BaseRetriever):
         return sorted(top, key=score, reverse=True) + order[len(top) :]
 
     def _dense(self, vectors: np.ndarray) -> list[dict[int, float]]:
-        hits = self.store.search(vectors.tolist(), min(DENSE_CANDIDATES, len(self._chunks)))
+        hits = self.store.search(vectors, DENSE_CANDIDATES)
         return [{self._position[cid]: sim for cid, sim in h.items() if cid in self._position} for h in hits]
 
     def _dense_sentences(self, vectors: np.ndarray) -> list[list[int]]:
         """Per vector: passages in the order of their best sentence among the nearest sentences."""
-        hits = self.store.search(vectors.tolist(), DENSE_CANDIDATES, sentences=True)
-        rankings = []
-        for h in hits:  # Chroma returns them nearest first
-            positions = (self._position.get(chunk_of(sid)) for sid in h)
-            rankings.append(list(dict.fromkeys(p for p in positions if p is not None)))
-        return rankings
+        hits = self.store.search(vectors, DENSE_CANDIDATES, sentences=True)  # nearest first
+        positions = ((self._position.get(chunk_of(sid)) for sid in h) for h in hits)
+        return [_first_seen(p for p in ps if p is not None) for ps in positions]
 
     @staticmethod
     def _by_score(scores: dict[int, float]) -> list[int]:
@@ -257,12 +255,15 @@ class HybridRetriever(BaseRetriever):
 
 
 def _ranked(scores: np.ndarray, owner: np.ndarray | None = None) -> list[int]:
-    """Positions with a positive BM25 score, best first (mapped through `owner`, first occurrence kept)."""
+    """Positions with a positive BM25 score, best first (mapped through `owner`)."""
     hits = np.flatnonzero(scores > 0)
     ranked = hits[np.argsort(-scores[hits], kind="stable")]
-    if owner is not None:
-        ranked = owner[ranked]
-    return list(dict.fromkeys(ranked.tolist()))[:DENSE_CANDIDATES]
+    return _first_seen((ranked if owner is None else owner[ranked]).tolist())
+
+
+def _first_seen(positions: Iterable[int]) -> list[int]:
+    """A ranking of passages from a ranking of their parts: each passage where it first appears."""
+    return list(dict.fromkeys(positions))[:DENSE_CANDIDATES]
 
 
 def _stretch(similarity: float, best: float) -> float:

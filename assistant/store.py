@@ -121,16 +121,14 @@ class VectorStore:
                 cache[i] = np.asarray(v, dtype=np.float32)
         return {i: cache[i] for i in ids if i in cache}
 
-    def search(
-        self, vectors: Sequence[Sequence[float]], k: int, sentences: bool = False
-    ) -> list[dict[str, float]]:
-        """Cosine similarity of the k nearest chunks (or sentences) to each vector, by id: one round trip
-        for all of them (Chroma returns fewer when the collection holds fewer)."""
+    def search(self, vectors: np.ndarray, k: int, sentences: bool = False) -> list[dict[str, float]]:
+        """Cosine similarity of the k nearest chunks (or sentences) to each row of `vectors`, by id: one
+        round trip for all of them (Chroma returns fewer when the collection holds fewer)."""
+        vectors = np.asarray(vectors, dtype=np.float32)
         if k <= 0 or not len(vectors):
             return [{} for _ in vectors]
         collection = self.sentence_collection if sentences else self.collection
-        embeddings = [list(map(float, v)) for v in vectors]
-        result = collection.query(query_embeddings=embeddings, n_results=k, include=["distances"])
+        result = collection.query(query_embeddings=vectors, n_results=k, include=["distances"])
         return [
             {i: 1.0 - dist for i, dist in zip(ids, dists, strict=True)}
             for ids, dists in zip(result["ids"], result["distances"], strict=True)

