@@ -5,18 +5,19 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from pathlib import Path
 
 from . import conversation, translate
 from .answer import Answer
+from .chunkstore import Listed
+from .corpus import Article
 from .embeddings import SentenceTransformerEmbeddings
-from .indexing import EmptyCorpus, Manifest, SyncReport, sync
+from .indexing import EmptyCorpus, Index, IndexBusy, Progress, SyncReport, sync
 from .language import detect
 from .llm import Answerer, LLMUnavailable, make_answerer
 from .retrieval import HybridRetriever, Retrieval
 from .settings import Settings
-from .store import VectorStore
 
 log = logging.getLogger(__name__)
 
@@ -30,41 +31,57 @@ class NoIndex(RuntimeError):
 
 
 class Assistant:
-    def __init__(self, settings: Settings | None = None, answerer: Answerer | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        answerer: Answerer | None = None,
+        embeddings: SentenceTransformerEmbeddings | None = None,
+    ) -> None:
         self.settings = settings or Settings()
         self._answerer = answerer  # made from settings.llm on first use
-        self.embeddings = SentenceTransformerEmbeddings(self.settings)
-        self.store = VectorStore(self.settings, self.embeddings)
+        self.embeddings = embeddings or SentenceTransformerEmbeddings(self.settings)
+        self.store = Index(self.settings, self.embeddings)
         use_apertium = self.settings.translate and translate.available()
         self.translator = translate.Translator() if use_apertium else None
         self._retriever: HybridRetriever | None = None
-        self._lock = threading.Lock()  # indexing and asking from several chat sessions
+        self._index_lock = threading.Lock()  # one sync at a time in this process (the file lock: others)
+        self._synced: str | None = None  # the generation this process's last sync wrote
 
-    def index(self, corpus_dir: Path | None = None, rebuild: bool = False) -> SyncReport:
-        """Bring the index in line with the corpus folder (only new or changed files are embedded)."""
+    def index(
+        self,
+        corpus_dir: Path | None = None,
+        rebuild: bool = False,
+        on_progress: Callable[[Progress], None] | None = None,
+    ) -> SyncReport:
+        """Bring the index in line with the corpus folder (only new or changed files are embedded).
+        Questions asked meanwhile are answered from the last complete state. Raises IndexBusy when
+        another process is indexing the same index dir."""
         corpus_dir = corpus_dir or self.settings.corpus_dir
-        with self._lock:
-            manifest, report = sync(
-                corpus_dir, self.settings.index_dir, self.store, self.settings.chunk_chars, rebuild=rebuild
-            )
-            self._retriever = self._make_retriever(manifest)
+        with self._index_lock:
+            report = sync(self.store, corpus_dir, rebuild=rebuild, on_progress=on_progress)
+            self._synced = self.store.generation()
         log.info("index: %s", report.summary())
         return report
 
     @property
     def retriever(self) -> HybridRetriever:
-        if self._retriever is None:
-            manifest = Manifest.load(self.settings.index_dir)
-            if not manifest.files or self.store.count() == 0:
-                raise NoIndex("Nothing is indexed yet: run `briefing index` (or `make run`).")
-            self.store.check_model()
-            self._retriever = self._make_retriever(manifest)
-        return self._retriever
-
-    def _make_retriever(self, manifest: Manifest) -> HybridRetriever:
-        return HybridRetriever(
-            store=self.store, manifest=manifest, translator=self.translator, k=self.settings.top_k
+        """A retriever over the latest complete index; a new one once a sync (here or in another process)
+        has finished."""
+        generation = self.store.generation()
+        current = self._retriever
+        if current is not None and current.generation == generation:
+            return current
+        lexical = self.store.lexical()
+        if lexical is None or self.store.chunks.count() == 0:
+            raise NoIndex("Nothing is indexed yet: run `briefing index` (or `make run`).")
+        if current is not None and generation != self._synced:
+            self.store.vectors.reopen()  # another process synced: an embedded Chroma must reload
+        self.store.vectors.check_model()
+        self.embeddings.prepare_queries()
+        self._retriever = HybridRetriever(
+            index=self.store, lexical=lexical, translator=self.translator, k=self.settings.top_k
         )
+        return self._retriever
 
     @property
     def answerer(self) -> Answerer:
@@ -77,9 +94,21 @@ class Assistant:
     def answerer(self, answerer: Answerer) -> None:
         self._answerer = answerer
 
-    @property
-    def titles(self) -> dict[str, tuple[str, str | None]]:
-        return {src: (e.title, e.date) for src, e in self.retriever.manifest.files.items()}
+    def articles(self) -> list[Listed]:
+        """Every indexed source: title, date, size, passages."""
+        return self.store.chunks.listing()
+
+    def article(self, source: str) -> Article | None:
+        """An indexed source with its canonical text (what citations' offsets refer to), or None."""
+        doc = self.store.chunks.document(source)
+        if doc is None:
+            return None
+        start, end = doc.extra.get("body", (0, len(doc.text)))
+        return Article(doc.source, doc.text, doc.title, doc.date, start, end)
+
+    def text(self, source: str) -> str | None:
+        """The canonical text of an indexed source: `quote == text(source)[start:end]` for its citations."""
+        return self.store.chunks.text(source)
 
     def check_question(self, question: str) -> str:
         question = question.strip()
@@ -129,12 +158,11 @@ class Assistant:
         turns = conversation.window(history, self.settings.history_turns)
         standalone = conversation.standalone_question(question, turns, self.answerer.condense)
         condensed = time.perf_counter()
-        with self._lock:
-            retrieval = self.retriever.search(standalone or question)
+        retrieval = self.retriever.search(standalone or question)
         retrieved = time.perf_counter()
         # The search query's language is the question's, unless a follow-up was rewritten.
         language = detect(question) if standalone else retrieval.query.language
-        result = yield from self.answerer.stream(retrieval, question, language, self.titles)
+        result = yield from self.answerer.stream(retrieval, question, language, retrieval.titles)
         result.standalone_question = standalone
         finished = time.perf_counter()
         result.timings_ms = {
@@ -153,4 +181,4 @@ def _ms(a: float, b: float) -> float:
     return round((b - a) * 1000, 2)
 
 
-__all__ = ["Assistant", "EmptyCorpus", "InvalidQuestion", "LLMUnavailable", "NoIndex"]
+__all__ = ["Assistant", "EmptyCorpus", "IndexBusy", "InvalidQuestion", "LLMUnavailable", "NoIndex"]

@@ -1,78 +1,53 @@
-"""Keeping the index in step with the corpus: only new or changed files are embedded."""
+"""Keeping the index in step with the corpus folder, in committed batches.
+
+A sync reads the folder, skips files whose size and mtime are as recorded, and streams the rest through
+chunking and embedding in batches of `index_batch_chunks` passages. Each batch is written in this order:
+its chunk ids into the chunk store's journal, the vectors into the vector store, then the documents and
+chunks (one SQLite transaction that also clears the journal). A crash at any point leaves a journal whose
+vectors the next sync deletes first: the vectors stored always match the chunks recorded, and at most one
+batch is embedded again. One indexer per index dir at a time (a lock file); readers are never blocked."""
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-import os
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .chunking import Chunk, Span, chunk_article
-from .corpus import Article, load_corpus
+from filelock import FileLock, Timeout
+
+from .chunking import Chunk, chunk_article
+from .chunkstore import SCHEMA_VERSION, ChunkStore, Document, FileState, encode_terms
+from .corpus import Article, UnreadableFile, article_paths, load_article
+from .embeddings import SentenceTransformerEmbeddings
+from .lexical import LexicalIndex, analyze, current_generation
+from .settings import Settings
 from .store import VectorStore
 
 log = logging.getLogger(__name__)
 
-MANIFEST = "manifest.json"
-_VERSION = 2  # bump when chunking or the stored vectors change, so old indexes are rebuilt
+LOCK_FILE = "index.lock"
+OLD_MANIFEST = "manifest.json"  # the layout before the chunk store: rebuilt on sight
 
 
 class EmptyCorpus(ValueError):
     """No readable article in the corpus folder (or no such folder)."""
 
 
-@dataclass
-class FileEntry:
-    sha256: str
-    title: str
-    date: str | None
-    chunks: list[Chunk]
+class IndexBusy(RuntimeError):
+    """Another process is indexing the same index dir; the message is one line, meant for the user."""
 
 
 @dataclass
-class Manifest:
-    """What is indexed: per source file its checksum, title, date and chunks (with their text)."""
+class Progress:
+    """Where a sync stands, for a progress bar: files and characters of the files to read."""
 
-    files: dict[str, FileEntry] = field(default_factory=dict)
-    embed_model: str | None = None
-    chunk_chars: int | None = None
-
-    @property
-    def chunks(self) -> list[Chunk]:
-        return [c for entry in self.files.values() for c in entry.chunks]
-
-    @classmethod
-    def load(cls, index_dir: Path) -> Manifest:
-        path = index_dir / MANIFEST
-        if not path.exists():
-            return cls()
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        if raw.get("version") != _VERSION:
-            return cls()
-        files = {src: _entry_from_json(e) for src, e in raw["files"].items()}
-        return cls(files, raw.get("embed_model"), raw.get("chunk_chars"))
-
-    def save(self, index_dir: Path) -> None:
-        index_dir.mkdir(parents=True, exist_ok=True)
-        data = {
-            "version": _VERSION,
-            "embed_model": self.embed_model,
-            "chunk_chars": self.chunk_chars,
-            "files": {src: asdict(e) for src, e in self.files.items()},
-        }
-        tmp = index_dir / (MANIFEST + ".tmp")
-        tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, index_dir / MANIFEST)  # atomic: a crash never leaves half a manifest
-
-
-def _entry_from_json(e: dict) -> FileEntry:
-    chunks = [
-        Chunk(c["id"], c["source"], c["start"], c["end"], c["text"], tuple(Span(**s) for s in c["sentences"]))
-        for c in e["chunks"]
-    ]
-    return FileEntry(e["sha256"], e["title"], e["date"], chunks)
+    files_done: int = 0
+    files_total: int = 0
+    chars_done: int = 0
+    chars_total: int = 0
+    passages: int = 0
 
 
 @dataclass
@@ -83,6 +58,7 @@ class SyncReport:
     unchanged: int = 0
     chunks_embedded: int = 0
     warnings: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         return (
@@ -91,62 +67,276 @@ class SyncReport:
         )
 
 
+class Index:
+    """The parts of one index: chunk store (SQLite), vector store (Chroma), lexical index (BM25 files)."""
+
+    def __init__(self, settings: Settings, embeddings: SentenceTransformerEmbeddings) -> None:
+        self.settings = settings
+        self.dir = settings.index_dir
+        self.embeddings = embeddings
+        self.chunks = ChunkStore(self.dir)
+        self._vectors: VectorStore | None = None
+
+    @property
+    def vectors(self) -> VectorStore:
+        """Opened on first use: it needs the model's identity, hence the model."""
+        if self._vectors is None:
+            self._vectors = VectorStore(self.settings, self.embeddings.identity)
+        return self._vectors
+
+    @property
+    def identity(self) -> str:
+        return self.vectors.identity
+
+    def generation(self) -> str | None:
+        return current_generation(self.dir)
+
+    def lexical(self) -> LexicalIndex | None:
+        return LexicalIndex.open(self.dir)
+
+    def lock(self) -> FileLock:
+        return FileLock(self.dir / LOCK_FILE, timeout=0)
+
+
+# Syncing ----------------------------------------------------------------------------------------------
+
+
 def sync(
-    corpus_dir: Path, index_dir: Path, store: VectorStore, chunk_chars: int, rebuild: bool = False
-) -> tuple[Manifest, SyncReport]:
+    index: Index,
+    corpus_dir: Path,
+    rebuild: bool = False,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> SyncReport:
     """Bring the index in line with corpus_dir: embed new and changed files, drop deleted ones."""
     if not corpus_dir.is_dir():
         raise EmptyCorpus(f"corpus folder not found: {corpus_dir}")
-    articles, warnings = load_corpus(corpus_dir)
-    if not articles:
-        raise EmptyCorpus(f"no readable .txt or .md article in {corpus_dir}")
-    manifest = _starting_manifest(index_dir, store, chunk_chars, rebuild)
-    manifest.embed_model, manifest.chunk_chars = store.embeddings.identity, chunk_chars
-    report = SyncReport(warnings=warnings)
-    _apply_changes(articles, manifest, store, chunk_chars, report)
-    store.keep_only({c.id for c in manifest.chunks})
-    store.claim()
-    manifest.save(index_dir)
-    return manifest, report
-
-
-def _starting_manifest(index_dir: Path, store: VectorStore, chunk_chars: int, rebuild: bool) -> Manifest:
-    """What is already indexed. The collection is emptied only on request or when its vectors cannot be
-    reused (another model, other chunks); a missing manifest (a new machine in front of a Chroma server)
-    re-embeds the corpus over the existing vectors instead of wiping them first."""
-    manifest = Manifest.load(index_dir)
-    other_chunks = manifest.files and manifest.chunk_chars != chunk_chars
-    other_model = store.model() not in (None, store.embeddings.identity)
-    if rebuild or other_chunks or (other_model and not manifest.files):
-        store.reset()
-        return Manifest()
-    store.check_model()
-    return manifest if store.count() else Manifest()
-
-
-def _apply_changes(
-    articles: list[Article], manifest: Manifest, store: VectorStore, chunk_chars: int, report: SyncReport
-) -> None:
-    by_source = {a.source: a for a in articles}
-    for source in sorted(set(manifest.files) - set(by_source)):
-        store.delete([c.id for c in manifest.files.pop(source).chunks])
-        report.removed.append(source)
-    new_chunks: list[Chunk] = []
-    for article in articles:
-        digest = hashlib.sha256(article.text.encode("utf-8")).hexdigest()
-        old = manifest.files.get(article.source)
-        if old and old.sha256 == digest:
-            report.unchanged += 1
-            continue
-        if old:
-            store.delete([c.id for c in old.chunks])
-        (report.updated if old else report.added).append(article.source)
-        chunks = chunk_article(article, chunk_chars)
-        manifest.files[article.source] = FileEntry(digest, article.title, article.date, chunks)
-        new_chunks.extend(chunks)
-    store.embeddings.show_progress = True
+    index.dir.mkdir(parents=True, exist_ok=True)
     try:
-        store.add(new_chunks, by_source)
-    finally:
-        store.embeddings.show_progress = False
-    report.chunks_embedded = len(new_chunks)
+        with index.lock():
+            return _sync(index, corpus_dir, rebuild, on_progress or (lambda p: None))
+    except Timeout:
+        raise IndexBusy(
+            f"another `briefing index` is updating {index.dir}; answers use the last complete state. "
+            "Try again when it has finished."
+        ) from None
+
+
+def _sync(
+    index: Index, corpus_dir: Path, rebuild: bool, on_progress: Callable[[Progress], None]
+) -> SyncReport:
+    report = SyncReport()
+    _prepare(index, rebuild, report)
+    store = index.chunks
+    _recover(index)
+    paths = {p.relative_to(corpus_dir).as_posix(): p for p in article_paths(corpus_dir)}
+    states, skipped = store.states(), store.skipped()
+    todo, progress = _plan(paths, states, skipped, report)
+    on_progress(progress)
+    batch = _Batch(index)
+    for source in todo:
+        path = paths[source]
+        progress.files_done += 1
+        progress.chars_done += _size(path)
+        batch.add_file(source, path, states.get(source), report)
+        if batch.full:
+            progress.passages += batch.flush(report)
+            on_progress(progress)
+    progress.passages += batch.flush(report)
+    on_progress(progress)
+    removed = sorted(set(states) - set(paths))
+    if removed:
+        _forget(index, removed)
+        report.removed.extend(removed)
+    _bring_lexical_up_to_date(index)
+    if store.count_documents() == 0:
+        raise EmptyCorpus(f"no readable .txt or .md article in {corpus_dir}")
+    return report
+
+
+def _prepare(index: Index, rebuild: bool, report: SyncReport) -> None:
+    """Start over when asked, when the index is in an older layout, or when its vectors cannot be reused
+    (another model, other chunks); refuse a model mismatch otherwise."""
+    store, vectors, settings = index.chunks, index.vectors, index.settings
+    old_layout = (index.dir / OLD_MANIFEST).exists() or store.meta("schema") not in (
+        None,
+        str(SCHEMA_VERSION),
+    )
+    if old_layout:
+        report.notices.append(f"{index.dir} holds an index in an older layout: rebuilding it")
+    other_chunks = store.meta("chunk_chars") not in (None, str(settings.chunk_chars))
+    other_model = vectors.model() not in (None, index.identity)
+    nothing_local = store.count_documents() == 0
+    if rebuild or old_layout or other_chunks or (other_model and nothing_local):
+        _wipe(index)
+    else:
+        vectors.check_model()
+    vectors.claim()
+    store.set_meta(
+        schema=SCHEMA_VERSION,
+        chunk_chars=settings.chunk_chars,
+        embed_model=index.identity,
+        dimension=index.embeddings.dimension,
+    )
+
+
+def _wipe(index: Index) -> None:
+    index.chunks.reset()
+    index.vectors.reset()
+    (index.dir / OLD_MANIFEST).unlink(missing_ok=True)
+
+
+def _recover(index: Index) -> None:
+    """Delete the vectors of a batch that a crash cut short (their chunks were never recorded), and, when
+    the chunk store was lost or wiped but the vector store was not (a new machine in front of a Chroma
+    server), the vectors nothing refers to."""
+    store, vectors = index.chunks, index.vectors
+    pending = store.pending()
+    if pending:
+        vectors.delete(pending)
+        store.clear_pending(pending)
+    if store.count() != vectors.count():
+        known = set(_all_chunk_ids(store))
+        vectors.delete([i for i in vectors.ids() if i not in known])
+
+
+def _all_chunk_ids(store: ChunkStore) -> Iterator[str]:
+    for chunk_id, _ in store.iter_terms():
+        yield chunk_id
+
+
+def _plan(
+    paths: dict[str, Path],
+    states: dict[str, FileState],
+    skipped: dict[str, tuple[FileState, str]],
+    report: SyncReport,
+) -> tuple[list[str], Progress]:
+    """The files to read (new, or size/mtime changed), and the warnings for files still unreadable."""
+    todo: list[str] = []
+    for source, path in paths.items():
+        stat = _stat(path)
+        if stat is None:
+            report.warnings.append(f"{source}: cannot be read, skipped")
+            continue
+        recorded = states.get(source) or (skipped[source][0] if source in skipped else None)
+        if recorded and (recorded.size, recorded.mtime_ns) == stat:
+            if source in skipped:
+                report.warnings.append(skipped[source][1])
+            else:
+                report.unchanged += 1
+            continue
+        todo.append(source)
+    progress = Progress(files_total=len(todo), chars_total=sum(_size(paths[s]) for s in todo))
+    return todo, progress
+
+
+class _Batch:
+    """Documents read and chunked, waiting to be embedded and committed together."""
+
+    def __init__(self, index: Index) -> None:
+        self.index = index
+        self.documents: list[tuple[Document, list[Chunk]]] = []
+        self.outcomes: list[tuple[str, bool]] = []  # (source, was it indexed before)
+        self.size = 0
+
+    @property
+    def full(self) -> bool:
+        return self.size >= self.index.settings.index_batch_chunks
+
+    def add_file(self, source: str, path: Path, before: FileState | None, report: SyncReport) -> None:
+        store = self.index.chunks
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            report.warnings.append(f"{source}: cannot be read ({exc.strerror}), skipped")
+            return
+        stat = _stat(path) or (len(data), 0)
+        digest = hashlib.sha256(data).hexdigest()
+        if before and before.sha256 == digest:  # touched or copied, same bytes
+            store.touch(source, *stat)
+            report.unchanged += 1
+            return
+        if before:  # the file changed: its old chunks go first, whatever the new bytes give
+            _forget(self.index, [source])
+        try:
+            article, warning = load_article(source, data)
+        except UnreadableFile as exc:
+            store.skip(source, *stat, str(exc))
+            report.warnings.append(str(exc))
+            if before:
+                report.removed.append(source)
+            return
+        if warning:
+            report.warnings.append(warning)
+        chunks = chunk_article(article, self.index.settings.chunk_chars)
+        self.documents.append((_document(article, source, digest, stat), chunks))
+        self.outcomes.append((source, before is not None))
+        self.size += len(chunks)
+
+    def flush(self, report: SyncReport) -> int:
+        """Embed, store and record the batch; returns the passages embedded."""
+        if not self.documents:
+            return 0
+        chunks = [c for _, cs in self.documents for c in cs]
+        embeddings = self.index.embeddings
+        spans = [[(s.start - c.start, s.end - c.start) for s in c.sentences] for c in chunks]
+        vectors, sentence_vectors = embeddings.embed_passages([c.text for c in chunks], spans)
+        store = self.index.chunks
+        store.mark_pending(c.id for c in chunks)
+        self.index.vectors.add(chunks, vectors, sentence_vectors)
+        per_chunk = iter(sentence_vectors)
+        store.add(
+            [(doc, cs, [_terms(c) for c in cs], [next(per_chunk) for _ in cs]) for doc, cs in self.documents]
+        )
+        for source, existed in self.outcomes:
+            (report.updated if existed else report.added).append(source)
+        report.chunks_embedded += len(chunks)
+        self.documents, self.outcomes, self.size = [], [], 0
+        return len(chunks)
+
+
+def _forget(index: Index, paths: list[str]) -> None:
+    ids = index.chunks.remove(paths)
+    index.vectors.delete(ids)
+    index.chunks.clear_pending(ids)
+
+
+def _bring_lexical_up_to_date(index: Index) -> None:
+    """Rebuild the BM25 indexes when chunks were added or removed since they were built."""
+    changes = str(index.chunks.changes())
+    if index.generation() and index.chunks.meta("lexical_changes") == changes:
+        return
+    LexicalIndex.build(index.dir, index.chunks.iter_terms())
+    index.chunks.set_meta(lexical_changes=changes)
+
+
+def _terms(chunk: Chunk) -> str:
+    return encode_terms(
+        [analyze(chunk.text[s.start - chunk.start : s.end - chunk.start]) for s in chunk.sentences]
+    )
+
+
+def _document(article: Article, source: str, digest: str, stat: tuple[int, int]) -> Document:
+    return Document(
+        source=article.source,
+        path=source,
+        sha256=digest,
+        size=stat[0],
+        mtime_ns=stat[1],
+        title=article.title,
+        date=article.date,
+        extra={"body": [article.body_start, article.body_end]},
+        text=article.text,
+    )
+
+
+def _stat(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns
+
+
+def _size(path: Path) -> int:
+    stat = _stat(path)
+    return stat[0] if stat else 0

@@ -1,11 +1,22 @@
-"""BM25 (bm25s) with a Spanish-aware analyzer: accent folding, stopwords, Snowball stemming."""
+"""The lexical index: BM25 (bm25s) over passages and over their sentences, with a Spanish-aware analyzer
+(accent folding, stopwords, Snowball stemming).
+
+Built from the chunk store's analysed terms after a sync and saved under `INDEX_DIR/lexical/<generation>/`
+(bm25s's own format, memory-mapped when opened, so opening reads no chunk text). `CURRENT` names the
+generation in use; a rebuild writes a new one beside it and switches, so readers never see half an index."""
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import re
+import shutil
 import unicodedata
+import uuid
+from collections.abc import Iterable
 from functools import lru_cache
+from pathlib import Path
 
 import bm25s
 import numpy as np
@@ -49,36 +60,159 @@ def analyze(text: str) -> list[str]:
     ]
 
 
+DIR_NAME = "lexical"
+CURRENT = "CURRENT"
+K1, B = 1.2, 0.75
+_EMPTY = 0  # term id of a placeholder: bm25s wants at least one term per document
+_ID_DTYPE = "S16"  # chunk ids are 16 hex digits
+
+
 class BM25Index:
-    """BM25 over a fixed list of texts; scores every text for a query at once (sparse, fast)."""
+    """BM25 over one level (passages or sentences); documents are positions 0..size-1."""
 
-    def __init__(self, texts: list[str], k1: float = 1.2, b: float = 0.75) -> None:
-        self.size = len(texts)
-        self._bm25 = bm25s.BM25(k1=k1, b=b)
-        tokens = [analyze(t) or ["\0"] for t in texts]  # bm25s needs a token per document
-        if texts:
-            self._bm25.index(tokens, show_progress=False)
-        self.terms = [frozenset(doc) for doc in tokens]  # each text's distinct terms
-        self._df: dict[str, int] = {}
-        for doc in self.terms:
-            for term in doc:
-                self._df[term] = self._df.get(term, 0) + 1
+    def __init__(self, bm25: bm25s.BM25, size: int) -> None:
+        self._bm25, self.size = bm25, size
+        indptr = bm25.scores["indptr"] if size else np.zeros(1, dtype=np.int64)
+        self._df = np.diff(indptr)  # documents holding each term: columns of the CSC matrix
 
-    def scores(self, terms: list[str]) -> np.ndarray:
-        known = [t for t in terms if t in self._df]
-        if not known or not self.size:
+    @classmethod
+    def build(cls, docs: list[list[int]], vocab: dict[str, int]) -> BM25Index:
+        bm25 = bm25s.BM25(k1=K1, b=B)
+        if docs:
+            bm25.index((docs, vocab), show_progress=False)
+        return cls(bm25, len(docs))
+
+    def save(self, path: Path) -> None:
+        path.mkdir(parents=True, exist_ok=True)
+        if self.size:
+            self._bm25.vocab_dict = {}  # the shared vocabulary is saved once, by LexicalIndex
+            self._bm25.save(path, show_progress=False)
+
+    @classmethod
+    def load(cls, path: Path, size: int) -> BM25Index:
+        if not size:
+            return cls(bm25s.BM25(k1=K1, b=B), 0)
+        bm25 = bm25s.BM25.load(path, mmap=True, load_vocab=False, show_progress=False)
+        return cls(bm25, size)
+
+    def scores(self, term_ids: list[int]) -> np.ndarray:
+        if not term_ids or not self.size:
             return np.zeros(self.size, dtype=np.float32)
-        return self._bm25.get_scores(known)
+        return self._bm25.get_scores_from_ids(term_ids)
+
+    def df(self, term_id: int) -> int:
+        return int(self._df[term_id]) if 0 <= term_id < len(self._df) else 0
+
+
+class LexicalIndex:
+    """BM25 over passages and over sentences, sharing one vocabulary, with the maps between them:
+    passage position -> chunk id, sentence position -> passage position."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.generation = path.name
+        meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
+        self.vocab: dict[str, int] = json.loads((path / "vocab.json").read_text(encoding="utf-8"))
+        self.chunk_ids = np.load(path / "chunk_ids.npy", mmap_mode="r")
+        self.first_sentence = np.load(path / "first_sentence.npy", mmap_mode="r")
+        self.sentence_owner = np.load(path / "sentence_owner.npy", mmap_mode="r")
+        self._sorted_ids = np.load(path / "sorted_ids.npy", mmap_mode="r")
+        self._sorted_positions = np.load(path / "sorted_positions.npy", mmap_mode="r")
+        self.passages = BM25Index.load(path / "passages", meta["passages"])
+        self.sentences = BM25Index.load(path / "sentences", meta["sentences"])
+
+    # Opening and building ------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, index_dir: Path) -> LexicalIndex | None:
+        """The current generation, or None when none was built."""
+        generation = current_generation(index_dir)
+        return cls(Path(index_dir) / DIR_NAME / generation) if generation else None
+
+    @classmethod
+    def build(cls, index_dir: Path, chunks: Iterable[tuple[str, list[list[str]]]]) -> LexicalIndex:
+        """Build a new generation from (chunk id, terms per sentence) and make it current."""
+        root = Path(index_dir) / DIR_NAME
+        path = root / uuid.uuid4().hex[:12]
+        vocab: dict[str, int] = {"\0": _EMPTY}
+        ids: list[bytes] = []
+        passages: list[list[int]] = []
+        sentences: list[list[int]] = []
+        first = [0]
+        for chunk_id, sentence_terms in chunks:
+            ids.append(chunk_id.encode("ascii"))
+            term_ids = [[vocab.setdefault(t, len(vocab)) for t in terms] for terms in sentence_terms]
+            passages.append([t for s in term_ids for t in s] or [_EMPTY])
+            sentences.extend(s or [_EMPTY] for s in term_ids)
+            first.append(len(sentences))
+        first_arr = np.asarray(first, dtype=np.int64)
+        owner = np.repeat(np.arange(len(ids), dtype=np.int32), np.diff(first_arr))
+        chunk_ids = np.asarray(ids, dtype=_ID_DTYPE)
+        order = np.argsort(chunk_ids, kind="stable").astype(np.int32)
+        path.mkdir(parents=True)
+        BM25Index.build(passages, vocab).save(path / "passages")
+        del passages
+        BM25Index.build(sentences, vocab).save(path / "sentences")
+        for name, array in (
+            ("chunk_ids", chunk_ids),
+            ("first_sentence", first_arr),
+            ("sentence_owner", owner),
+            ("sorted_ids", chunk_ids[order]),
+            ("sorted_positions", order),
+        ):
+            np.save(path / f"{name}.npy", array)
+        (path / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+        meta = {"passages": len(ids), "sentences": len(sentences)}
+        (path / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+        _switch(root, path.name)
+        return cls(path)
+
+    # Questions ----------------------------------------------------------------------------------------
+
+    def term_ids(self, terms: Iterable[str]) -> list[int]:
+        return [self.vocab[t] for t in terms if t in self.vocab]
+
+    def position(self, chunk_id: str) -> int | None:
+        """Passage position of a chunk id (binary search over the sorted ids), None if not indexed."""
+        key = chunk_id.encode("ascii", "replace")
+        i = int(np.searchsorted(self._sorted_ids, key))
+        if i < len(self._sorted_ids) and self._sorted_ids[i] == key:
+            return int(self._sorted_positions[i])
+        return None
+
+    def chunk_id(self, position: int) -> str:
+        return self.chunk_ids[position].decode("ascii")
+
+    def contains(self, term: str) -> bool:
+        return term in self.vocab and self.sentences.df(self.vocab[term]) > 0
 
     def idf(self, term: str) -> float:
-        """BM25's idf; 0 for a term absent from every text."""
-        df = self._df.get(term, 0)
-        return float(np.log(1 + (self.size - df + 0.5) / (df + 0.5))) if df else 0.0
+        """BM25's idf over sentences; 0 for a term absent from every sentence."""
+        df = self.sentences.df(self.vocab[term]) if term in self.vocab else 0
+        n = self.sentences.size
+        return float(np.log(1 + (n - df + 0.5) / (df + 0.5))) if df else 0.0
 
     @property
     def max_idf(self) -> float:
-        """The idf of a term found in a single text."""
-        return float(np.log(1 + (self.size - 0.5) / 1.5)) if self.size else 1.0
+        """The idf of a term found in a single sentence."""
+        n = self.sentences.size
+        return float(np.log(1 + (n - 0.5) / 1.5)) if n else 1.0
 
-    def contains(self, term: str) -> bool:
-        return term in self._df
+
+def current_generation(index_dir: Path) -> str | None:
+    try:
+        return (Path(index_dir) / DIR_NAME / CURRENT).read_text(encoding="ascii").strip() or None
+    except OSError:
+        return None
+
+
+def _switch(root: Path, generation: str) -> None:
+    """Make `generation` current (atomic rename), then drop all but it and the one before it: a reader
+    that opened the previous one keeps its memory maps."""
+    previous = current_generation(root.parent)
+    tmp = root / f"{CURRENT}.tmp"
+    tmp.write_text(generation, encoding="ascii")
+    os.replace(tmp, root / CURRENT)
+    for old in root.iterdir():
+        if old.is_dir() and old.name not in (generation, previous):
+            shutil.rmtree(old, ignore_errors=True)

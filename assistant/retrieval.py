@@ -16,10 +16,10 @@ from pydantic import ConfigDict, PrivateAttr
 
 from . import cues
 from .chunking import Chunk, Span
-from .indexing import Manifest
+from .indexing import Index
 from .language import detect
-from .lexical import BM25Index, analyze
-from .store import VectorStore, chunk_of, sentence_id
+from .lexical import LexicalIndex, analyze
+from .store import chunk_of
 from .translate import Translator
 
 _NAME = re.compile(r"(?<=[^\s¿¡\"“(])\s+([A-ZÁÉÍÓÚÑ][\wáéíóúñü]+)")
@@ -36,6 +36,9 @@ SIMILARITY_SPAN = 0.1  # e5 cosines crowd near the top: 0.1 below the best candi
 CUE_BONUS = 0.15  # a sentence holding the kind of word asked for (a date for "when")
 RERANK_SHARE = 0.5  # of a passage's final rank: its best sentence's score (the rest: fused passage score)
 HEADING_PENALTY = 0.3  # headlines repeat a question's words without answering it
+BM25_CANDIDATES = 2000  # sentences (or passages) by BM25 score considered for a ranking of 50 passages
+FETCH_MARGIN = 8  # extra passages read from the chunk store, in case some were just removed
+TITLE_CACHE_SIZE = 10_000
 
 
 @dataclass
@@ -68,36 +71,25 @@ class Retrieval:
     documents: list[Document]
     sentences: list[ScoredSentence]
     dense_best: float  # best cosine similarity between the question and any passage
+    titles: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # (title, date) by source
 
 
 class HybridRetriever(BaseRetriever):
-    """LangChain retriever over the indexed chunks; `search` also returns sentence-level scores."""
+    """LangChain retriever over an index; `search` also returns sentence-level scores. Thread-safe: it
+    only reads, and the index it reads is replaced, never changed, by a sync."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    store: VectorStore
-    manifest: Manifest
+    index: Index
+    lexical: LexicalIndex
     translator: Translator | None = None
     k: int = 5
 
-    _chunks: list[Chunk] = PrivateAttr()
-    _chunk_index: BM25Index = PrivateAttr()
-    _sentence_index: BM25Index = PrivateAttr()
-    _sentence_offset: dict[str, int] = PrivateAttr()
-    _sentence_owner: np.ndarray = PrivateAttr()  # sentence index -> its chunk's position
-    _position: dict[str, int] = PrivateAttr()
+    _titles: dict[str, tuple[str, str | None]] = PrivateAttr(default_factory=dict)
 
-    def model_post_init(self, _context: object) -> None:
-        self._chunks = self.manifest.chunks
-        self._position = {c.id: i for i, c in enumerate(self._chunks)}
-        self._chunk_index = BM25Index([c.text for c in self._chunks])
-        texts, owner, self._sentence_offset = [], [], {}
-        for i, c in enumerate(self._chunks):
-            self._sentence_offset[c.id] = len(texts)
-            texts.extend(c.text[s.start - c.start : s.end - c.start] for s in c.sentences)
-            owner.extend([i] * len(c.sentences))
-        self._sentence_index = BM25Index(texts)
-        self._sentence_owner = np.asarray(owner, dtype=np.int64)
+    @property
+    def generation(self) -> str:
+        return self.lexical.generation
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
@@ -113,7 +105,7 @@ class HybridRetriever(BaseRetriever):
         # articles contain (names, numbers, quoted English); its translation carries the rest.
         own = analyze(question)
         if translation:
-            own = [t for t in own if self._sentence_index.contains(t)] + analyze(translation)
+            own = [t for t in own if self.lexical.contains(t)] + analyze(translation)
         query.content_terms = set(own)
         if language == "es" or translation:
             query.unknown_entity = self._unknown_entity(query)
@@ -136,29 +128,34 @@ class HybridRetriever(BaseRetriever):
 
     def _mentioned(self, words: str) -> bool:
         terms = analyze(words)
-        return not terms or all(self._sentence_index.contains(t) for t in terms)
+        return not terms or all(self.lexical.contains(t) for t in terms)
 
     def search(self, question: str, query: Query | None = None) -> Retrieval:
         query = query or self.analyze_query(question)
-        vectors = np.asarray(self.store.embeddings.embed_queries(query.variants), dtype=np.float32)
-        dense = self._dense(vectors)
-        sentence_bm25 = self._sentence_index.scores(query.terms)
+        vectors = np.asarray(self.index.embeddings.embed_queries(query.variants), dtype=np.float32)
+        dense = self.index.vectors.search(vectors, DENSE_CANDIDATES)
+        term_ids = self.lexical.term_ids(query.terms)
+        sentence_bm25 = self.lexical.sentences.scores(term_ids)
         fused = self._fuse(
             [(self._by_score(d), PASSAGE_SHARE) for d in dense]
             + [(ranking, SENTENCE_SHARE) for ranking in self._dense_sentences(vectors)]
-            + [(_ranked(self._chunk_index.scores(query.terms)), PASSAGE_SHARE)]
-            + [(_ranked(sentence_bm25, self._sentence_owner), SENTENCE_SHARE)]
+            + [(self._ranked(self.lexical.passages.scores(term_ids)), PASSAGE_SHARE)]
+            + [(self._ranked(sentence_bm25, self.lexical.sentence_owner), SENTENCE_SHARE)]
         )
         order = sorted(fused, key=fused.get, reverse=True)
+        chunks = self.index.chunks.chunks(order[: SENTENCE_CHUNKS + self.k + FETCH_MARGIN])
+        order = [i for i in order if i in chunks]  # a chunk removed by a sync under way is left out
         best_dense = max((max(d.values(), default=0.0) for d in dense), default=0.0)
-        sentences = self._rank_sentences(query, vectors, sentence_bm25, order[:SENTENCE_CHUNKS], fused)
+        top = [chunks[i] for i in order[:SENTENCE_CHUNKS]]
+        sentences = self._rank_sentences(query, vectors, sentence_bm25, top, fused)
         order = self._rerank(order, fused, sentences)
-        documents = [self._document(i, fused[i]) for i in order[: self.k]]
-        return Retrieval(query, documents, sentences, best_dense)
+        titles = self._titles_of({chunks[i].source for i in order[: max(self.k, SENTENCE_CHUNKS)]})
+        documents = [self._document(chunks[i], fused[i], titles) for i in order[: self.k]]
+        return Retrieval(query, documents, sentences, best_dense, titles)
 
     def _rerank(
-        self, order: list[int], fused: dict[int, float], sentences: list[ScoredSentence]
-    ) -> list[int]:
+        self, order: list[str], fused: dict[str, float], sentences: list[ScoredSentence]
+    ) -> list[str]:
         """Reorder the top passages by their fused score and their best sentence's score, each scaled to
         the best: a passage whose one sentence answers beats one that merely shares the question's words."""
         top = order[:SENTENCE_CHUNKS]
@@ -167,30 +164,28 @@ class HybridRetriever(BaseRetriever):
             best[s.chunk.id] = max(best.get(s.chunk.id, 0.0), s.score)
         top_sentence = max(best.values(), default=0.0) or 1.0
 
-        def score(i: int) -> float:
-            sentence = best.get(self._chunks[i].id, 0.0) / top_sentence
+        def score(i: str) -> float:
+            sentence = best.get(i, 0.0) / top_sentence
             return (1 - RERANK_SHARE) * fused[i] / fused[top[0]] + RERANK_SHARE * sentence
 
         return sorted(top, key=score, reverse=True) + order[len(top) :]
 
-    def _dense(self, vectors: np.ndarray) -> list[dict[int, float]]:
-        hits = self.store.search(vectors, DENSE_CANDIDATES)
-        return [{self._position[cid]: sim for cid, sim in h.items() if cid in self._position} for h in hits]
-
-    def _dense_sentences(self, vectors: np.ndarray) -> list[list[int]]:
+    def _dense_sentences(self, vectors: np.ndarray) -> list[list[str]]:
         """Per vector: passages in the order of their best sentence among the nearest sentences."""
-        hits = self.store.search(vectors, DENSE_CANDIDATES, sentences=True)  # nearest first
-        positions = ((self._position.get(chunk_of(sid)) for sid in h) for h in hits)
-        return [_first_seen(p for p in ps if p is not None) for ps in positions]
+        hits = self.index.vectors.search(vectors, DENSE_CANDIDATES, sentences=True)  # nearest first
+        return [_first_seen(chunk_of(sid) for sid in h) for h in hits]
+
+    def _ranked(self, scores: np.ndarray, owner: np.ndarray | None = None) -> list[str]:
+        return [self.lexical.chunk_id(p) for p in _ranked(scores, owner)]
 
     @staticmethod
-    def _by_score(scores: dict[int, float]) -> list[int]:
+    def _by_score(scores: dict[str, float]) -> list[str]:
         return sorted(scores, key=scores.get, reverse=True)
 
     @staticmethod
-    def _fuse(rankings: list[tuple[list[int], float]]) -> dict[int, float]:
+    def _fuse(rankings: list[tuple[list[str], float]]) -> dict[str, float]:
         """Weighted reciprocal rank fusion of (ranking, weight) pairs."""
-        fused: dict[int, float] = {}
+        fused: dict[str, float] = {}
         for ranking, weight in rankings:
             for rank, i in enumerate(ranking):
                 fused[i] = fused.get(i, 0.0) + weight / (RRF_K + rank + 1)
@@ -201,26 +196,30 @@ class HybridRetriever(BaseRetriever):
         query: Query,
         vectors: np.ndarray,
         lexical: np.ndarray,
-        top: list[int],
-        fused: dict[int, float],
+        top: list[Chunk],
+        fused: dict[str, float],
     ) -> list[ScoredSentence]:
         """Sentences of the top passages: the passage's fused score, plus the sentence's own evidence
         (BM25 and embedding similarity, each scaled to the best candidate), plus the question-type cue."""
         if not top:
             return []
         candidates = []
-        for i in top:
-            chunk = self._chunks[i]
-            offset = self._sentence_offset[chunk.id]
+        for chunk in top:
+            position = self.lexical.position(chunk.id)
+            offset = int(self.lexical.first_sentence[position]) if position is not None else None
             for j, span in enumerate(chunk.sentences):
-                key = sentence_id(chunk.id, j)
-                candidates.append((chunk, span, fused[i] / fused[top[0]], float(lexical[offset + j]), key))
-        stored = self.store.sentence_vectors([c[4] for c in candidates])
-        similarity = [float(np.max(vectors @ stored[c[4]])) if c[4] in stored else 0.0 for c in candidates]
+                lex = float(lexical[offset + j]) if offset is not None else 0.0
+                candidates.append((chunk, span, fused[chunk.id] / fused[top[0].id], lex))
+        stored = self.index.chunks.sentence_vectors([c.id for c in top])
+        similarity = [
+            float(np.max(vectors @ stored[chunk.id][j])) if chunk.id in stored else 0.0
+            for chunk in top
+            for j in range(len(chunk.sentences))
+        ]
         top_lexical, top_sim = max(c[3] for c in candidates) or 1.0, max(similarity) or 1.0
-        coverage = {i: self._coverage(query, self._chunk_index.terms[i]) for i in top}
+        coverage = {c.id: self._coverage(query, frozenset(analyze(c.text))) for c in top}
         scored = []
-        for (chunk, span, chunk_score, lex, _), sim in zip(candidates, similarity, strict=True):
+        for (chunk, span, chunk_score, lex), sim in zip(candidates, similarity, strict=True):
             text = chunk.text[span.start - chunk.start : span.end - chunk.start]
             cue = query.kind is not None and cues.matches(query.kind, text, query.text)
             evidence = (1 - DENSE_SHARE) * lex / top_lexical + DENSE_SHARE * _stretch(sim, top_sim)
@@ -228,40 +227,51 @@ class HybridRetriever(BaseRetriever):
             score += CUE_BONUS if cue else 0.0
             if cues.is_heading(text):
                 score -= HEADING_PENALTY
-            scored.append(ScoredSentence(chunk, span, score, coverage[self._position[chunk.id]], cue))
+            scored.append(ScoredSentence(chunk, span, score, coverage[chunk.id], cue))
         return sorted(scored, key=lambda s: s.score, reverse=True)
 
     def _coverage(self, query: Query, present: frozenset[str]) -> float:
         """Idf-weighted share of the question's content terms present in a passage (its terms). A term no
         article contains weighs as much as the rarest term: it may be just what was asked about."""
-        index = self._sentence_index
-        weights = {t: index.idf(t) or index.max_idf for t in query.content_terms}
+        lexical = self.lexical
+        weights = {t: lexical.idf(t) or lexical.max_idf for t in query.content_terms}
         total = sum(weights.values())
         return sum(w for t, w in weights.items() if t in present) / total if total else 0.0
 
-    def _document(self, i: int, score: float) -> Document:
-        chunk = self._chunks[i]
-        entry = self.manifest.files[chunk.source]
+    def _titles_of(self, sources: set[str]) -> dict[str, tuple[str, str | None]]:
+        missing = [s for s in sources if s not in self._titles]
+        if missing:
+            if len(self._titles) > TITLE_CACHE_SIZE:
+                self._titles.clear()
+            self._titles.update(self.index.chunks.titles_of(missing))
+        return {s: self._titles[s] for s in sources if s in self._titles}
+
+    @staticmethod
+    def _document(chunk: Chunk, score: float, titles: dict[str, tuple[str, str | None]]) -> Document:
+        title, date = titles.get(chunk.source, (chunk.source, None))
         meta = {
             "chunk_id": chunk.id,
             "source": chunk.source,
             "start": chunk.start,
             "end": chunk.end,
-            "title": entry.title,
-            "date": entry.date,
+            "title": title,
+            "date": date,
             "score": round(score, 6),
         }
         return Document(page_content=chunk.text, metadata=meta, id=chunk.id)
 
 
 def _ranked(scores: np.ndarray, owner: np.ndarray | None = None) -> list[int]:
-    """Positions with a positive BM25 score, best first (mapped through `owner`)."""
+    """Passage positions by BM25 score (of the passage, or of its best sentence through `owner`), best
+    first, positive scores only."""
     hits = np.flatnonzero(scores > 0)
+    if len(hits) > BM25_CANDIDATES:  # only the head is used: no need to sort a long tail
+        hits = hits[np.argpartition(-scores[hits], BM25_CANDIDATES)[:BM25_CANDIDATES]]
     ranked = hits[np.argsort(-scores[hits], kind="stable")]
     return _first_seen((ranked if owner is None else owner[ranked]).tolist())
 
 
-def _first_seen(positions: Iterable[int]) -> list[int]:
+def _first_seen(positions: Iterable) -> list:
     """A ranking of passages from a ranking of their parts: each passage where it first appears."""
     return list(dict.fromkeys(positions))[:DENSE_CANDIDATES]
 

@@ -1,26 +1,33 @@
-"""The vector store: Chroma, embedded (PersistentClient in the index dir) or a server over HTTP."""
+"""The vector store: Chroma, embedded (PersistentClient in the index dir) or a server over HTTP.
+
+Two collections: passage (chunk) vectors, and their sentences' vectors (to find the sentence that answers,
+and passages by their best sentence). Only vectors and the ids that tie them to the chunk store live here;
+texts and offsets are in the chunk store. Writes go in batches no larger than the client allows."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+import threading
+from collections.abc import Iterator, Sequence
 from urllib.parse import urlparse
 
 import chromadb
 import numpy as np
+from chromadb.api.client import SharedSystemClient
 from chromadb.config import Settings as ChromaSettings
-from langchain_chroma import Chroma
+from chromadb.errors import ChromaError, NotFoundError
 
 from .chunking import Chunk
-from .corpus import Article
-from .embeddings import SentenceTransformerEmbeddings
 from .settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 class IndexMismatch(RuntimeError):
     """The index was built with another embedding model."""
 
 
-SENTENCE_CACHE_SIZE = 100_000  # vectors kept in memory (~150 MB at 384 dimensions)
+_SPACE = {"hnsw": {"space": "cosine"}}
 
 
 def chroma_client(settings: Settings) -> chromadb.ClientAPI:
@@ -39,87 +46,99 @@ def chroma_client(settings: Settings) -> chromadb.ClientAPI:
 
 
 class VectorStore:
-    """Chunk vectors in one Chroma collection and their sentences' vectors in a second one (to pick the
-    sentence that answers within a passage), tied to the embedding model that made them."""
+    """Chunk vectors and sentence vectors, tied to the embedding model that made them (its `identity`)."""
 
-    def __init__(self, settings: Settings, embeddings: SentenceTransformerEmbeddings) -> None:
-        self.embeddings = embeddings
-        client = chroma_client(settings)
-        self.chroma, self.sentence_chroma = (
-            Chroma(
-                collection_name=name,
-                embedding_function=embeddings,
-                client=client,
-                collection_configuration={"hnsw": {"space": "cosine"}},
-            )
-            for name in (settings.collection, f"{settings.collection}_sentences")
+    def __init__(self, settings: Settings, identity: str) -> None:
+        self.identity = identity
+        self.names = (settings.collection, f"{settings.collection}_sentences")
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._opened = 0  # how many times the client was (re)made: a failed call retries on a newer one
+        self._open()
+        limit = self.client.get_max_batch_size()
+        self.batch_size = min(limit, settings.chroma_max_batch or limit)
+
+    def _open(self) -> None:
+        self.client = chroma_client(self.settings)
+        self.chunks, self.sentences = (
+            self.client.get_or_create_collection(name, configuration=_SPACE, embedding_function=None)
+            for name in self.names
         )
-        self.collection = self.chroma._collection
-        self.sentence_collection = self.sentence_chroma._collection
-        # Sentence vectors already read, by id. Ids hash the chunk's content, so an entry never goes
-        # stale; it saves a Chroma round trip for the passages that keep coming back.
-        self._sentence_cache: dict[str, np.ndarray] = {}
+        self._opened += 1
 
-    def count(self) -> int:
-        return self.collection.count()
+    def reopen(self, seen: int | None = None) -> None:
+        """Make the client again: an embedded Chroma only sees another process's writes (an indexer's)
+        once reopened, and errors on them before. `seen`: skip if another thread reopened meanwhile."""
+        with self._lock:
+            if seen is not None and seen != self._opened:
+                return
+            if not self.settings.chroma_url:
+                SharedSystemClient.clear_system_cache()
+            self._open()
+
+    # The model an index is tied to -------------------------------------------------------------------
 
     def model(self) -> str | None:
-        return (self.collection.metadata or {}).get("embed_model")
+        return (self.chunks.metadata or {}).get("embed_model")
 
     def check_model(self) -> None:
         built_with = self.model()
-        if built_with and built_with != self.embeddings.identity:
+        if built_with and built_with != self.identity:
             raise IndexMismatch(
                 f"The index was built with {built_with.split(' ')[0]} but the assistant is set to "
-                f"{self.embeddings.name}. Rebuild it: `briefing index --rebuild` (or delete the index dir)."
+                f"{self.identity.split(' ')[0]}. Rebuild it: `briefing index --rebuild` (or delete the "
+                "index dir)."
             )
 
     def claim(self) -> None:
         """Record the embedding model on the collection (an empty or rebuilt one)."""
-        self.collection.modify(metadata={"embed_model": self.embeddings.identity})
+        if self.model() != self.identity:
+            self.chunks.modify(metadata={"embed_model": self.identity})
 
-    def add(self, chunks: Sequence[Chunk], articles: dict[str, Article]) -> None:
-        if not chunks:
-            return
-        metadatas = [_metadata(c, articles[c.source]) for c in chunks]
-        self.chroma.add_texts([c.text for c in chunks], metadatas=metadatas, ids=[c.id for c in chunks])
-        ids, texts, meta = [], [], []
-        for c in chunks:
-            for j, span in enumerate(c.sentences):
-                ids.append(sentence_id(c.id, j))
-                texts.append(c.text[span.start - c.start : span.end - c.start])
-                meta.append({"chunk_id": c.id, "source": c.source, "start": span.start, "end": span.end})
-        self.sentence_chroma.add_texts(texts, metadatas=meta, ids=ids)
+    # Writing -----------------------------------------------------------------------------------------
 
-    def delete(self, ids: Sequence[str]) -> None:
-        if ids:
-            self.collection.delete(ids=list(ids))
-            self.sentence_collection.delete(where={"chunk_id": {"$in": list(ids)}})
-            self._sentence_cache.clear()
+    def add(
+        self, chunks: Sequence[Chunk], vectors: np.ndarray, sentence_vectors: Sequence[np.ndarray]
+    ) -> None:
+        """Upsert chunks' vectors and their sentences' (idempotent: a redone batch overwrites itself)."""
+        for part in _batches(range(len(chunks)), self.batch_size):
+            self.chunks.upsert(
+                ids=[chunks[i].id for i in part],
+                embeddings=vectors[part],
+                metadatas=[{"source": chunks[i].source} for i in part],
+            )
+        ids = [sentence_id(c.id, j) for c in chunks for j in range(len(c.sentences))]
+        owners = [{"chunk_id": c.id} for c in chunks for _ in c.sentences]
+        flat = np.concatenate(list(sentence_vectors)) if len(sentence_vectors) else np.zeros((0, 1))
+        for part in _batches(range(len(ids)), self.batch_size):
+            self.sentences.upsert(
+                ids=[ids[i] for i in part], embeddings=flat[part], metadatas=[owners[i] for i in part]
+            )
 
-    def keep_only(self, chunk_ids: set[str]) -> None:
-        """Drop vectors of chunks that are no longer indexed (the collection mirrors one corpus)."""
-        stale = [i for i in self.collection.get(include=[])["ids"] if i not in chunk_ids]
-        self.delete(stale)
+    def delete(self, chunk_ids: Sequence[str]) -> None:
+        for part in _batches(list(chunk_ids), self.batch_size):
+            self.chunks.delete(ids=part)
+            self.sentences.delete(where={"chunk_id": {"$in": part}})
+
+    def ids(self) -> Iterator[str]:
+        """Every chunk id stored, page by page (to prune vectors that nothing refers to)."""
+        offset = 0
+        while page := self.chunks.get(include=[], limit=self.batch_size, offset=offset)["ids"]:
+            yield from page
+            offset += len(page)
 
     def reset(self) -> None:
-        self.chroma.reset_collection()
-        self.sentence_chroma.reset_collection()
-        self.collection = self.chroma._collection
-        self.sentence_collection = self.sentence_chroma._collection
-        self._sentence_cache.clear()
+        for name in self.names:
+            try:
+                self.client.delete_collection(name)
+            except (NotFoundError, ValueError):
+                pass
+        self._open()
 
-    def sentence_vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
-        """Stored vectors of the given sentences (ids from `sentence_id`)."""
-        cache = self._sentence_cache
-        missing = [i for i in ids if i not in cache]
-        if missing:
-            if len(cache) + len(missing) > SENTENCE_CACHE_SIZE:
-                cache.clear()
-            got = self.sentence_collection.get(ids=missing, include=["embeddings"])
-            for i, v in zip(got["ids"], got["embeddings"], strict=True):
-                cache[i] = np.asarray(v, dtype=np.float32)
-        return {i: cache[i] for i in ids if i in cache}
+    # Reading -----------------------------------------------------------------------------------------
+
+    def count(self) -> int:
+        return self.chunks.count()
 
     def search(self, vectors: np.ndarray, k: int, sentences: bool = False) -> list[dict[str, float]]:
         """Cosine similarity of the k nearest chunks (or sentences) to each row of `vectors`, by id: one
@@ -127,12 +146,28 @@ class VectorStore:
         vectors = np.asarray(vectors, dtype=np.float32)
         if k <= 0 or not len(vectors):
             return [{} for _ in vectors]
-        collection = self.sentence_collection if sentences else self.collection
-        result = collection.query(query_embeddings=vectors, n_results=k, include=["distances"])
+        result = self._query(vectors, k, sentences)
+        if result is None:
+            return [{} for _ in vectors]
         return [
             {i: 1.0 - dist for i, dist in zip(ids, dists, strict=True)}
             for ids, dists in zip(result["ids"], result["distances"], strict=True)
         ]
+
+    def _query(self, vectors: np.ndarray, k: int, sentences: bool) -> dict | None:
+        """Chroma's answer; on a failure (another process wrote or rebuilt the collections), once more on
+        a reopened client; None if that fails too (the caller carries on without vectors)."""
+        for attempt in range(2):
+            seen = self._opened
+            collection = self.sentences if sentences else self.chunks
+            try:
+                return collection.query(query_embeddings=vectors, n_results=k, include=["distances"])
+            except ChromaError as exc:
+                if attempt:
+                    log.warning("vector search failed (%s); answering from the lexical index", exc)
+                    return None
+                self.reopen(seen)
+        return None
 
 
 def sentence_id(chunk_id: str, position: int) -> str:
@@ -144,13 +179,7 @@ def chunk_of(sentence: str) -> str:
     return sentence.rpartition(":")[0]
 
 
-def _metadata(chunk: Chunk, article: Article) -> dict[str, str | int]:
-    meta: dict[str, str | int] = {
-        "source": chunk.source,
-        "start": chunk.start,
-        "end": chunk.end,
-        "title": article.title,
-    }
-    if article.date:
-        meta["date"] = article.date
-    return meta
+def _batches(items: Sequence, size: int) -> Iterator[list]:
+    items = list(items)
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
