@@ -76,12 +76,8 @@ def _short_title(line: str) -> str:
     return line[:_TITLE_CHARS].rsplit(" ", 1)[0] + "…"
 
 
-def load_article(corpus_dir: Path, path: Path) -> tuple[Article, str | None]:
-    source = path.relative_to(corpus_dir).as_posix()
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UnreadableFile(f"{source}: cannot be read ({exc.strerror}), skipped") from exc
+def load_article(source: str, data: bytes) -> tuple[Article, str | None]:
+    """The article in a file's bytes, and a warning (e.g. not UTF-8) or None; raises UnreadableFile."""
     if not data.strip():
         raise UnreadableFile(f"{source}: empty, skipped")
     text, warning = decode(data, source)
@@ -90,20 +86,3 @@ def load_article(corpus_dir: Path, path: Path) -> tuple[Article, str | None]:
 
 def article_paths(corpus_dir: Path) -> list[Path]:
     return sorted(p for p in corpus_dir.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
-
-
-def load_corpus(corpus_dir: Path) -> tuple[list[Article], list[str]]:
-    """All readable articles under corpus_dir, and a warning for each file skipped or re-decoded."""
-    articles, warnings = [], []
-    for path in article_paths(corpus_dir):
-        try:
-            article, warning = load_article(corpus_dir, path)
-        except UnreadableFile as exc:
-            warnings.append(str(exc))
-            continue
-        articles.append(article)
-        if warning:
-            warnings.append(warning)
-    for warning in warnings:
-        log.warning(warning)
-    return articles, warnings
