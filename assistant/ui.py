@@ -15,8 +15,9 @@ import gradio as gr
 
 from . import translate
 from .answer import Answer
+from .chunkstore import Listed
 from .core import Assistant, InvalidQuestion, NoIndex
-from .corpus import Article, UnreadableFile, parse, read_text
+from .corpus import Article, UnreadableFile
 from .language import detect
 from .settings import Settings
 from .ui_corpus import IndexJob, check_upload, save_upload
@@ -108,31 +109,24 @@ class Page:
 
     # Reading what is indexed
 
-    def indexed(self) -> dict[str, Any]:
-        """The manifest's files; empty until the index is ready (so a poll never races the indexer)."""
+    def indexed(self) -> dict[str, Listed]:
+        """What is indexed, by source; empty until the index is ready (so a poll never races the indexer)."""
         if not self.job.ready:
             return {}
         try:
-            return self.assistant.retriever.manifest.files
-        except Exception:  # e.g. NoIndex: nothing indexed
+            return {a.source: a for a in self.assistant.articles()}
+        except Exception:  # e.g. a broken index dir: nothing to list
+            log.exception("listing the articles failed")
             return {}
 
     def article(self, source: str) -> Article | None:
-        """An indexed article; a source the manifest does not list (e.g. sent by a client) is refused."""
-        if source not in self.indexed():
+        """An indexed article (its canonical text); a source not indexed (e.g. sent by a client) is None."""
+        if not self.job.ready:
             return None
-        try:
-            return parse(source, read_text(self.settings.corpus_dir / source))
-        except (OSError, UnreadableFile):
-            return None
+        return self.assistant.article(source)
 
     def rows(self) -> list[ArticleRow]:
-        rows = []
-        for source, entry in sorted(self.indexed().items()):
-            path = self.settings.corpus_dir / source
-            size = path.stat().st_size if path.exists() else 0
-            rows.append(ArticleRow(source, entry.title, entry.date, size))
-        return rows
+        return [ArticleRow(a.source, a.title, a.date, a.size) for a in self.indexed().values()]
 
     def translate(self, quote: str) -> str | None:
         """An English machine translation of a Spanish quote (cached), or None."""
@@ -162,7 +156,8 @@ class Page:
         result = session.current
         cites = [c for c in result.citations if c.source == article.source] if result else []
         focus = focus if focus is not None else (cites[0].n if cites else None)
-        size = (self.settings.corpus_dir / article.source).stat().st_size
+        listed = self.indexed().get(article.source)
+        size = listed.size if listed else len(article.text.encode())
         return article_html(article, size, cites, focus, result.question if result else None)
 
     # Events
@@ -256,7 +251,7 @@ class Page:
         self.job.state = "ready"
         indexed = self.indexed()
         return [
-            (True, f"{said} and indexed ({len(indexed[s].chunks)} passages): ask about it now")
+            (True, f"{said} and indexed ({indexed[s].chunks} passages): ask about it now")
             if s in indexed
             else (False, f"{said} but not indexed (see the server log)")
             for s, said in saved.items()

@@ -10,7 +10,7 @@ import time
 import unicodedata
 from pathlib import Path
 
-from .core import Assistant, EmptyCorpus
+from .core import Assistant, EmptyCorpus, IndexBusy
 from .corpus import SUFFIXES, UnreadableFile, article_paths, decode, parse
 from .ui_render import human_size
 
@@ -43,12 +43,23 @@ class IndexJob:
         except EmptyCorpus as exc:
             self.state, self.detail = "empty", str(exc)
             return
+        except IndexBusy as exc:  # another process is indexing: answer from what is there, if anything
+            log.warning("%s", exc)
+            self.state = "ready" if self._has_index() else "failed"
+            return
         except Exception:
             log.exception("indexing failed")
             self.state = "failed"
             return
         print(f"index: {report.summary()}")
         self.state = "ready"
+
+    def _has_index(self) -> bool:
+        try:
+            self.assistant.retriever  # noqa: B018
+        except Exception:
+            return False
+        return True
 
     def describe(self, articles: int) -> str:
         """One line for the status bar."""
