@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from assistant import e5model
-from assistant.settings import Settings
+from assistant.settings import USER_MODELS_DIR, Settings
 
 PROJECT = Path(__file__).resolve().parent.parent
 ARTICLES = PROJECT / "data" / "articles"
 DEV_QUESTIONS = PROJECT / "data" / "dev_questions.jsonl"
-# The converted model is built once (by `make test`, or here) and shared by every test.
-MODELS_DIR = Path(os.environ.get("BRIEFING_MODELS_DIR", PROJECT / "index" / "models"))
+# The converted model is built once per user (by `make test`, or here) and shared by every test.
+MODELS_DIR = Path(os.environ.get("BRIEFING_MODELS_DIR", USER_MODELS_DIR))
 
 
 @pytest.fixture(scope="session", autouse=True)

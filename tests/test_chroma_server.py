@@ -45,12 +45,15 @@ def chroma_url(tmp_path: Path):
 
 
 def test_index_and_ask_through_a_chroma_server(chroma_url: str, corpus: Path, tmp_path: Path):
-    settings = Settings(corpus_dir=corpus, chroma_url=chroma_url, index_dir=tmp_path / "local")
+    # A write limit below the corpus size: the server's own limit applies, and ours too, in batches.
+    settings = Settings(
+        corpus_dir=corpus, chroma_url=chroma_url, index_dir=tmp_path / "local", chroma_max_batch=16
+    )
     assistant = Assistant(settings)
     report = assistant.index()
     assert report.chunks_embedded > 0
     assert not (tmp_path / "local" / "chroma").exists()  # vectors went to the server
-    server_side = Assistant(settings).store.count()
+    server_side = Assistant(settings).store.vectors.count()
     assert server_side == report.chunks_embedded
     answer = assistant.ask("When is the next Security Implementation Group meeting?")
     assert "23 de enero" in answer.answer and answer.citations

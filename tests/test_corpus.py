@@ -3,8 +3,22 @@ from pathlib import Path
 import pytest
 
 from assistant.chunking import chunk_article, sentences
-from assistant.corpus import UnreadableFile, load_article, load_corpus, parse
+from assistant.corpus import Article, UnreadableFile, article_paths, load_article, parse
 from tests.conftest import ARTICLES
+
+
+def load_corpus(folder: Path) -> tuple[list[Article], list[str]]:
+    """Every readable article under folder, and a warning per file skipped or re-decoded."""
+    articles, warnings = [], []
+    for path in article_paths(folder):
+        try:
+            article, warning = load_article(path.relative_to(folder).as_posix(), path.read_bytes())
+        except UnreadableFile as exc:
+            warnings.append(str(exc))
+            continue
+        articles.append(article)
+        warnings += [warning] if warning else []
+    return articles, warnings
 
 
 def test_date_title_and_junk_are_found_and_offsets_stay_true():
@@ -52,7 +66,7 @@ def test_undecodable_file_raises_a_named_error(tmp_path: Path):
     path = tmp_path / "bad.txt"
     path.write_bytes(b"\x81\x8d\x8f\x90\x9d")  # bytes undefined in both UTF-8 and cp1252
     with pytest.raises(UnreadableFile, match="bad.txt"):
-        load_article(tmp_path, path)
+        load_article("bad.txt", path.read_bytes())
 
 
 def test_sentences_and_chunks_have_exact_offsets_and_respect_paragraphs():

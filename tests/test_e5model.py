@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ctypes
 import json
+import logging
 import os
 import re
 import shutil
@@ -16,6 +17,14 @@ import numpy as np
 import pytest
 
 from assistant import e5model
+from assistant.embeddings import (
+    INT8_FILE,
+    ONNX_FILE,
+    OnnxRunner,
+    SentenceTransformerEmbeddings,
+    TorchRunner,
+)
+from assistant.settings import Settings
 
 pytestmark = pytest.mark.slow
 
@@ -79,19 +88,21 @@ def model_dir(built_dir: Path) -> Path:
 
 
 @pytest.fixture(scope="module", params=["torch", "onnx"])
-def st_model(model_dir: Path, request: pytest.FixtureRequest):
-    """The converted folder as the assistant loads it, with each transformer backend."""
-    import torch
-    from sentence_transformers import SentenceTransformer
+def embedder(model_dir: Path, request: pytest.FixtureRequest) -> SentenceTransformerEmbeddings:
+    """The converted folder as the assistant loads it, with each backend."""
+    settings = Settings(embed_model=str(model_dir), embed_backend=request.param, passage_precision="fp32")
+    embedder = SentenceTransformerEmbeddings(settings)
+    runner = OnnxRunner if request.param == "onnx" else TorchRunner
+    assert isinstance(embedder.runner, runner)
+    return embedder
 
-    from assistant.onnx_backend import OnnxEncoder, use_onnx
 
-    torch.set_num_threads(2)
-    model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
-    if request.param == "onnx":
-        assert use_onnx(model, model_dir, threads=2)
-        assert isinstance(model[0].auto_model, OnnxEncoder)
-    return model
+def _token_ids(embedder: SentenceTransformerEmbeddings, texts: list[str]) -> list[list[int]]:
+    runner = embedder.runner
+    if isinstance(runner, OnnxRunner):
+        return [e.ids for e in runner.tokenizer.encode_batch(texts)]
+    assert isinstance(runner, TorchRunner)
+    return runner.model.tokenizer(texts)["input_ids"]
 
 
 @pytest.fixture(scope="module")
@@ -147,15 +158,15 @@ def engine_tokenize(tmp_path_factory: pytest.TempPathFactory):
     return tokenize
 
 
-def test_parity_with_engine(st_model, engine, engine_tokenize, request: pytest.FixtureRequest) -> None:
+def test_parity_with_engine(embedder, engine, engine_tokenize, request: pytest.FixtureRequest) -> None:
     groups = _sentences()
     texts = [s for v in groups.values() for s in v]
     assert len(texts) >= 200 and all(len(v) >= 50 for v in groups.values())
 
-    ours_ids = st_model.tokenizer(["query: " + t for t in texts])["input_ids"]
+    ours_ids = _token_ids(embedder, ["query: " + t for t in texts])
     mismatched = [t for t, ids in zip(texts, ours_ids) if ids != engine_tokenize(t, True)]
 
-    ours = st_model.encode(texts, prompt_name="query", batch_size=32)
+    ours = embedder.embed_queries(texts)
     theirs = engine.query(texts)
     cos = np.sum(ours * theirs, axis=1)
     report = {
@@ -167,7 +178,7 @@ def test_parity_with_engine(st_model, engine, engine_tokenize, request: pytest.F
         "worst": texts[int(cos.argmin())],
     }
     ARTIFACTS.mkdir(exist_ok=True)
-    backend = request.node.callspec.params["st_model"]
+    backend = request.node.callspec.params["embedder"]
     (ARTIFACTS / f"e5_parity_{backend}.json").write_text(
         json.dumps(report, indent=2, ensure_ascii=False) + "\n"
     )
@@ -179,48 +190,46 @@ def test_parity_with_engine(st_model, engine, engine_tokenize, request: pytest.F
     assert cos.min() >= 0.999, report
 
 
-def test_prompts_applied_once(st_model, engine) -> None:
+def test_prompts_applied_once(embedder, engine) -> None:
     texts = ["¿Quién ganó el Super Bowl 50?", "The central bank raised interest rates again."]
-    q, p = st_model.encode(texts, prompt_name="query"), st_model.encode(texts, prompt_name="passage")
+    q, p = embedder.embed_queries(texts), np.array(embedder.embed_documents(texts))
     eq, ep = engine.query(texts), engine.passage(texts)
     assert np.all(np.sum(q * eq, 1) >= 0.999) and np.all(np.sum(p * ep, 1) >= 0.999)
     # A doubled or missing prefix would line up with the other prompt, or neither, as closely.
     assert np.all(np.sum(q * eq, 1) > np.sum(q * ep, 1)) and np.all(np.sum(p * ep, 1) > np.sum(p * eq, 1))
-    doubled = st_model.encode(["query: " + t for t in texts], prompt_name="query")
+    doubled = embedder.embed_queries(["query: " + t for t in texts])
     assert np.all(np.sum(doubled * eq, 1) < np.sum(q * eq, 1))
-    assert np.allclose(st_model.encode_document(texts), p, atol=1e-5)  # "document" aliases passage
-    assert st_model.max_seq_length == 512
 
 
-def test_onnx_matches_torch(model_dir: Path) -> None:
-    """The exported graph computes what the torch model computes, padding and batching included."""
+def test_onnx_matches_sentence_transformers(model_dir: Path) -> None:
+    """The folder run by onnxruntime with its own tokenizer and pooling computes what
+    `SentenceTransformer(folder)` computes, padding, batching and truncation included."""
     from sentence_transformers import SentenceTransformer
 
-    from assistant.onnx_backend import use_onnx
-
     texts = [s for v in _sentences().values() for s in v[:30]] + ["hola", "x" * 3000]  # short; truncated
-    torch_model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
-    onnx_model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
-    assert use_onnx(onnx_model, model_dir, threads=2)
-    for prompt in ("query", "passage"):
-        a = torch_model.encode(texts, prompt_name=prompt, batch_size=16)
-        b = onnx_model.encode(texts, prompt_name=prompt, batch_size=16)
-        assert np.sum(a * b, axis=1).min() >= 0.99999
+    st = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
+    onnx = SentenceTransformerEmbeddings(
+        Settings(embed_model=str(model_dir), embed_backend="onnx", passage_precision="fp32")
+    )
+    assert isinstance(onnx.runner, OnnxRunner)
+    for prompt, ours in (
+        ("query", onnx.embed_queries(texts)),
+        ("passage", np.array(onnx.embed_documents(texts))),
+    ):
+        theirs = st.encode(texts, prompt_name=prompt, batch_size=16, normalize_embeddings=True)
+        assert np.sum(ours * theirs, axis=1).min() >= 0.99999
+    assert _token_ids(onnx, ["x" * 3000])[0] == st.tokenizer(["x" * 3000], truncation=True)["input_ids"][0]
 
 
 def test_unusable_onnx_file_falls_back_to_torch(model_dir: Path, tmp_path: Path, caplog) -> None:
-    from sentence_transformers import SentenceTransformer
-
-    from assistant.onnx_backend import ONNX_FILE, OnnxEncoder, use_onnx
-
-    model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
-    assert not use_onnx(model, tmp_path, threads=2)  # no graph: nothing to do, no warning
-    (tmp_path / ONNX_FILE).parent.mkdir()
-    (tmp_path / ONNX_FILE).write_bytes(b"not an onnx graph")
-    assert not use_onnx(model, tmp_path, threads=2)
+    folder = tmp_path / "model"
+    shutil.copytree(model_dir, folder, ignore=shutil.ignore_patterns("*.onnx"))
+    (folder / ONNX_FILE).write_bytes(b"not an onnx graph")
+    embedder = SentenceTransformerEmbeddings(Settings(embed_model=str(folder), embed_backend="onnx"))
+    with caplog.at_level(logging.WARNING, logger="assistant.embeddings"):
+        assert isinstance(embedder.runner, TorchRunner)
     assert "encoding with torch" in caplog.text
-    assert not isinstance(model[0].auto_model, OnnxEncoder)
-    assert model.encode(["hola"], prompt_name="query").shape == (1, 384)
+    assert embedder.embed_queries(["hola"]).shape == (1, 384)
 
 
 def test_build_is_idempotent(built_dir: Path) -> None:
@@ -240,6 +249,31 @@ def test_corruption_triggers_rebuild(tmp_path: Path) -> None:
     assert e5model.is_built(tmp_path)
     assert json.loads(cfg.read_text())["pooling_mode_mean_tokens"] is True
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp dirs left
+
+
+def test_passages_int8_questions_fp32(model_dir: Path) -> None:
+    """Passages go through the int8 graph (close to fp32, judged by retrieval in bench/xquad.py);
+    questions through the fp32 one, unchanged; the index records which."""
+    texts = [s for v in _sentences().values() for s in v[:20]]
+    fp32 = SentenceTransformerEmbeddings(Settings(embed_model=str(model_dir), passage_precision="fp32"))
+    int8 = SentenceTransformerEmbeddings(Settings(embed_model=str(model_dir), passage_precision="int8"))
+    assert int8.runner.files["passage"] == INT8_FILE and fp32.runner.files["passage"] == ONNX_FILE
+    cos = np.sum(np.array(int8.embed_documents(texts)) * np.array(fp32.embed_documents(texts)), axis=1)
+    assert 0.97 < cos.min() < 0.9999  # quantized, yet close
+    assert np.allclose(int8.embed_queries(texts[:5]), fp32.embed_queries(texts[:5]), atol=1e-6)
+    assert "passages=int8" in int8.identity and "passages=fp32" in fp32.identity
+
+
+def test_embed_passages_gives_each_sentence_its_own_vector(model_dir: Path) -> None:
+    texts = ["La reunión será el 23 de enero. Hablarán de seguridad y de fentanilo.", "Una sola frase."]
+    spans = [[(0, 31), (32, len(texts[0]))], [(0, len(texts[1]))]]
+    settings = Settings(embed_model=str(model_dir), passage_precision="fp32")  # int8 varies with the batch
+    embedder = SentenceTransformerEmbeddings(settings)
+    passages, sentences = embedder.embed_passages(texts, spans)
+    assert np.allclose(passages, embedder.embed_documents(texts), atol=1e-6)
+    alone = embedder.embed_documents([texts[0][:31], texts[0][32:]])
+    assert np.allclose(sentences[0], alone, atol=1e-6)
+    assert np.allclose(sentences[1][0], passages[1])  # a one-sentence passage: the same vector
 
 
 def test_loads_offline_in_fresh_process(model_dir: Path) -> None:

@@ -1,30 +1,68 @@
-"""Incremental indexing against a real embedded Chroma and the real embedding model."""
+"""Indexing against a real embedded Chroma, SQLite chunk store and the real embedding model: incremental
+syncs, batches, crash safety, the lock, old layouts, readers during a sync."""
 
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from assistant import Assistant
-from assistant.indexing import EmptyCorpus
+from assistant.chunkstore import FILE_NAME
+from assistant.indexing import LOCK_FILE, EmptyCorpus
 from assistant.settings import Settings
-from assistant.store import IndexMismatch
+from assistant.store import IndexMismatch, sentence_id
+from tests.conftest import ARTICLES, PROJECT
 
 pytestmark = pytest.mark.slow
+MEETING = "¿Cuándo es la próxima reunión del Grupo de Implementación de Seguridad?"
 
 
 def _chunk_sources(assistant: Assistant) -> set[str]:
-    metadatas = assistant.store.collection.get(include=["metadatas"])["metadatas"]
-    return {m["source"] for m in metadatas}
+    return {m["source"] for m in assistant.store.vectors.chunks.get(include=["metadatas"])["metadatas"]}
+
+
+def assert_vectors_match_chunks(assistant: Assistant) -> None:
+    """The vectors stored are exactly those of the chunks recorded, sentences included."""
+    store = assistant.store
+    recorded = {cid: len(chunk.sentences) for cid, chunk in store.chunks.chunks(_chunk_ids(store)).items()}
+    assert set(store.vectors.ids()) == set(recorded)
+    sentences = set(store.vectors.sentences.get(include=[])["ids"])
+    assert sentences == {sentence_id(cid, j) for cid, n in recorded.items() for j in range(n)}
+
+
+def _chunk_ids(store) -> list[str]:
+    return [chunk_id for chunk_id, _ in store.chunks.iter_terms()]
+
+
+def _big_corpus(root: Path, copies: int) -> Path:
+    """The sample articles several times over, under other names (distinct chunks)."""
+    corpus = root / "big"
+    corpus.mkdir()
+    for k in range(copies):
+        for path in sorted(ARTICLES.glob("*.txt")):
+            shutil.copy(path, corpus / f"{k:02d}_{path.name}")
+    return corpus
 
 
 def test_reindexing_embeds_only_what_changed(corpus: Path):
     assistant = Assistant(Settings(corpus_dir=corpus))
     first = assistant.index()
     assert len(first.added) == 5 and first.chunks_embedded > 0
-    total = assistant.store.count()
+    total = assistant.store.vectors.count()
 
     again = assistant.index()
     assert again.chunks_embedded == 0 and again.unchanged == 5
+
+    os.utime(corpus / "001_5310fd264e07dab3.txt")  # touched, same bytes: read, not embedded
+    assert assistant.index().chunks_embedded == 0
 
     changed = corpus / "002_4e793aa9c7a99475.txt"
     changed.write_text(
@@ -36,7 +74,8 @@ def test_reindexing_embeds_only_what_changed(corpus: Path):
     assert report.removed == ["000_1b7a05e447bd300f.txt"]
     assert 0 < report.chunks_embedded < total
     assert "000_1b7a05e447bd300f.txt" not in _chunk_sources(assistant)
-    assert assistant.store.count() == len(assistant.retriever.manifest.chunks)
+    assert_vectors_match_chunks(assistant)
+    assert "Canadá" in assistant.ask("¿Qué nueva frase habla de Canadá?").answer
 
 
 def test_a_new_process_sees_the_same_index(corpus: Path):
@@ -44,8 +83,7 @@ def test_a_new_process_sees_the_same_index(corpus: Path):
     Assistant(settings).index()
     fresh = Assistant(settings)
     assert fresh.index().chunks_embedded == 0
-    answer = fresh.ask("¿Cuándo es la próxima reunión del Grupo de Implementación de Seguridad?")
-    assert "23 de enero" in answer.answer
+    assert "23 de enero" in fresh.ask(MEETING).answer
 
 
 def test_querying_with_another_model_is_refused(corpus: Path):
@@ -69,14 +107,137 @@ def test_empty_or_missing_corpus_is_an_error(tmp_path: Path):
         Assistant(Settings(corpus_dir=tmp_path / "empty")).index()
 
 
-def test_a_lost_manifest_reembeds_without_losing_the_collection(corpus: Path, tmp_path: Path):
+def test_a_lost_chunk_store_reembeds_and_drops_orphan_vectors(corpus: Path):
     settings = Settings(corpus_dir=corpus)
     first = Assistant(settings)
     total = first.index().chunks_embedded
-    (settings.index_dir / "manifest.json").unlink()
+    first.store.chunks.close()
+    (settings.index_dir / FILE_NAME).unlink()
     (corpus / "004_97ec2d26d880d09f.txt").unlink()
     again = Assistant(settings)
     report = again.index()
     assert report.chunks_embedded < total and len(report.added) == 4
-    assert again.store.count() == len(again.retriever.manifest.chunks)
     assert "004_97ec2d26d880d09f.txt" not in _chunk_sources(again)
+    assert_vectors_match_chunks(again)
+
+
+def test_a_corpus_larger_than_the_store_batch_limit(tmp_path: Path):
+    corpus = _big_corpus(tmp_path, copies=2)
+    settings = Settings(corpus_dir=corpus, chroma_max_batch=7, index_batch_chunks=10)
+    assistant = Assistant(settings)
+    assert assistant.store.vectors.batch_size == 7
+    seen = []
+    report = assistant.index(on_progress=lambda p: seen.append((p.files_done, p.passages)))
+    assert report.chunks_embedded > 7 * 10
+    commits = sorted({passages for _, passages in seen})
+    assert len(commits) > 5 and commits[-1] == report.chunks_embedded  # committed batch by batch
+    assert seen[-1] == (10, report.chunks_embedded)
+    assert_vectors_match_chunks(assistant)
+    assert "23 de enero" in assistant.ask(MEETING).answer
+
+
+def _index_command(corpus: Path, index_dir: Path) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "assistant.cli",
+        "index",
+        "--corpus",
+        str(corpus),
+        "--index",
+        str(index_dir),
+    ]
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BRIEFING_")}
+    env.update(BRIEFING_MODELS_DIR=os.environ["BRIEFING_MODELS_DIR"], PYTHONPATH=str(PROJECT), **extra)
+    return env
+
+
+def _committed(index_dir: Path) -> int:
+    path = index_dir / FILE_NAME
+    if not path.exists():
+        return 0
+    try:
+        with sqlite3.connect(path, timeout=5) as db:
+            return db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+    except sqlite3.OperationalError:  # the tables are not created yet
+        return 0
+
+
+def test_killed_indexer_resumes_and_vectors_match_chunks(tmp_path: Path):
+    corpus, index_dir = _big_corpus(tmp_path, copies=4), tmp_path / "index"
+    proc = subprocess.Popen(
+        _index_command(corpus, index_dir),
+        env=_env(BRIEFING_INDEX_BATCH_CHUNKS="8"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 600
+    while _committed(index_dir) == 0 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done_before = _committed(index_dir)
+    assert done_before > 0, proc.stderr.read().decode()[-2000:]
+
+    settings = Settings(corpus_dir=corpus, index_dir=index_dir)
+    assistant = Assistant(settings)
+    report = assistant.index()
+    total = assistant.store.chunks.count()
+    assert done_before < total, "the indexer finished before it could be killed; use a bigger corpus"
+    assert report.chunks_embedded == total - done_before  # nothing committed is embedded again
+    assert assistant.store.chunks.pending() == []
+    assert_vectors_match_chunks(assistant)
+    assert "23 de enero" in assistant.ask(MEETING).answer
+
+
+def test_a_second_indexer_gets_a_one_line_message(corpus: Path, tmp_path: Path):
+    index_dir = tmp_path / "index"
+    index_dir.mkdir()
+    with FileLock(index_dir / LOCK_FILE):  # as a running `briefing index` holds it
+        out = subprocess.run(
+            _index_command(corpus, index_dir), env=_env(), capture_output=True, text=True, timeout=300
+        )
+    assert out.returncode == 75, out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "another `briefing index` is updating" in lines[0]
+    assert "Traceback" not in out.stderr
+
+
+def test_readers_keep_answering_while_another_process_indexes(tmp_path: Path):
+    corpus, index_dir = _big_corpus(tmp_path, copies=1), tmp_path / "index"
+    settings = Settings(corpus_dir=corpus, index_dir=index_dir)
+    reader = Assistant(settings)
+    reader.index()
+    before = reader.retriever.generation
+    extra = corpus / "zz_nueva.txt"
+    extra.write_text("La cumbre sobre el agua se celebrará en Monterrey el 9 de marzo.\n", encoding="utf-8")
+    for k in range(2, 4):  # more to embed, so the sync lasts a while
+        for path in sorted(ARTICLES.glob("*.txt")):
+            shutil.copy(path, corpus / f"{k:02d}_{path.name}")
+    proc = subprocess.Popen(
+        _index_command(corpus, index_dir), env=_env(BRIEFING_INDEX_BATCH_CHUNKS="8"), stderr=subprocess.PIPE
+    )
+    answered = 0
+    while proc.poll() is None:
+        assert "23 de enero" in reader.ask(MEETING).answer  # the last complete state, never an error
+        answered += 1
+    assert proc.returncode == 0, proc.stderr.read().decode()[-2000:]
+    assert answered > 0
+    answer = reader.ask("¿Dónde se celebrará la cumbre sobre el agua?")
+    assert reader.retriever.generation != before  # the finished sync is picked up
+    assert "Monterrey" in answer.answer
+
+
+def test_an_index_in_the_old_layout_is_rebuilt_with_a_notice(corpus: Path, tmp_path: Path):
+    index_dir = tmp_path / "index"
+    (index_dir / "chroma").mkdir(parents=True)
+    (index_dir / "manifest.json").write_text(json.dumps({"version": 2, "files": {}}), encoding="utf-8")
+    out = subprocess.run(
+        _index_command(corpus, index_dir), env=_env(), capture_output=True, text=True, timeout=600
+    )
+    assert out.returncode == 0, out.stderr
+    assert "older layout: rebuilding" in out.stderr and "Traceback" not in out.stderr
+    assert "5 added" in out.stdout and not (index_dir / "manifest.json").exists()

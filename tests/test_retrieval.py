@@ -10,7 +10,7 @@ import numpy as np
 from assistant import Assistant
 from assistant.retrieval import HybridRetriever, _ranked
 from assistant.settings import Settings
-from assistant.store import chunk_of, sentence_id
+from assistant.store import chunk_of
 
 
 def test_passages_ranked_by_their_best_sentence() -> None:
@@ -33,10 +33,16 @@ def _indexed(corpus: Path) -> Assistant:
     return assistant
 
 
+def _chunk_ids(assistant: Assistant) -> set[str]:
+    return {chunk_id for chunk_id, _ in assistant.store.chunks.iter_terms()}
+
+
 def test_one_chroma_call_answers_for_every_vector(corpus: Path) -> None:
     assistant = _indexed(corpus)
-    store, chunk_ids = assistant.store, {c.id for c in assistant.retriever.manifest.chunks}
-    vectors = store.embeddings.embed_queries(["reunión ministerial en Washington", "Security Implementation"])
+    store, chunk_ids = assistant.store.vectors, _chunk_ids(assistant)
+    vectors = assistant.embeddings.embed_queries(
+        ["reunión ministerial en Washington", "Security Implementation"]
+    )
     passages = store.search(vectors, 3)
     assert len(passages) == 2 and all(0 < len(p) <= 3 and set(p) <= chunk_ids for p in passages)
     assert passages[0] != passages[1]
@@ -44,18 +50,19 @@ def test_one_chroma_call_answers_for_every_vector(corpus: Path) -> None:
     assert all(len(s) == 5 and {chunk_of(i) for i in s} <= chunk_ids for s in sentences)
     everything = store.search(vectors[:1], 10_000)[0]  # more than there are: all of them, no error
     assert set(everything) == chunk_ids
-    assert store.search([], 3) == []
+    assert store.search(np.zeros((0, 384)), 3) == []
 
 
-def test_cached_sentence_vectors_go_with_their_chunks(corpus: Path) -> None:
+def test_sentence_vectors_are_stored_with_their_chunks(corpus: Path) -> None:
     assistant = _indexed(corpus)
-    store = assistant.store
-    chunk = assistant.retriever.manifest.chunks[0]
-    ids = [sentence_id(chunk.id, j) for j in range(len(chunk.sentences))]
-    first = store.sentence_vectors(ids)
-    assert set(first) == set(ids)
-    assert all(v.shape == (384,) and abs(float(np.linalg.norm(v)) - 1.0) < 1e-3 for v in first.values())
-    again = store.sentence_vectors(ids)  # served from memory: the very same arrays
-    assert all(again[i] is first[i] for i in ids)
-    store.delete([chunk.id])
-    assert store.sentence_vectors(ids) == {}
+    chunks = assistant.store.chunks
+    chunk = next(c for c in chunks.source_chunks("001_5310fd264e07dab3.txt") if len(c.sentences) > 1)
+    stored = chunks.sentence_vectors([chunk.id])[chunk.id]
+    assert stored.shape == (len(chunk.sentences), 384) and stored.dtype == np.float32
+    texts = [chunk.text[s.start - chunk.start : s.end - chunk.start] for s in chunk.sentences]
+    fresh = np.array(assistant.embeddings.embed_documents(texts))
+    # float16 on disk; int8 activations are scaled per batch, so the batch-mates matter a little
+    assert np.sum(stored * fresh, axis=1).min() > 0.99
+    (corpus / "001_5310fd264e07dab3.txt").unlink()
+    assistant.index()
+    assert chunks.sentence_vectors([chunk.id]) == {}
