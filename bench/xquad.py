@@ -209,14 +209,14 @@ def ours(assistant: Assistant) -> Ask:
 def build_ours(settings: Settings) -> tuple[Assistant, dict]:
     assistant = Assistant(settings)
     started = time.perf_counter()
-    _ = assistant.embeddings.model  # loaded lazily: keep the load out of the build time
+    _ = assistant.embeddings.runner  # loaded lazily: keep the load out of the build time
     loaded = time.perf_counter()
     report = assistant.index()
     built = time.perf_counter()
     info = {
         "model_load_s": round(loaded - started, 2),
         "index_build_s": round(built - loaded, 2),
-        "chunks": len(assistant.retriever.manifest.chunks),
+        "chunks": assistant.store.chunks.count(),
         "files": len(report.added),
         "warnings": report.warnings,
     }
@@ -352,7 +352,7 @@ def make_settings(corpus_dir: Path, index_dir: Path, embed_model: str | None) ->
     overrides: dict = {
         "corpus_dir": corpus_dir,
         "index_dir": index_dir,
-        "models_dir": Settings().model_dir,  # keep converted models where they are, not in the temp dir
+        "models_dir": Settings().models_dir,  # keep converted models where they are, not in the temp dir
         "top_k": TOP_K,
         "chroma_url": None,  # never touch a configured Chroma server
         "collection": "xquad_bench",
