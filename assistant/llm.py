@@ -268,6 +268,7 @@ class LLMAnswerer:
         except LLMFailed as exc:
             log.warning("%s failed: %s", self.name, exc)
             return self._fallback(retrieval, question, language, titles, f"was unavailable ({exc})")
+        log.debug("%s replied: %r", self.name, raw)
         reply = citations.parse(raw, len(passages))
         scores = {(s.chunk.source, s.span.start): s.score for s in retrieval.sentences}
         asked = f"{question} {retrieval.query.text}"

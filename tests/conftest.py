@@ -66,3 +66,16 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def llama_server(tmp_path_factory: pytest.TempPathFactory):
+    """A real OpenAI-compatible server (llama-cpp-python + SmolLM2-135M) on a free loopback port, for the
+    whole session; skipped with the reason where it is not installed (`make llm-server-install`)."""
+    from tests.llm_server import LlamaServer, skip_reason
+
+    reason = skip_reason()
+    if reason:
+        pytest.skip(reason)
+    with LlamaServer(tmp_path_factory.mktemp("llm") / "server.log") as server:
+        yield server
