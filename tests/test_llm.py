@@ -370,3 +370,21 @@ def test_a_real_openai_compatible_server(indexed_settings: Settings) -> None:
 def _first_model(url: str) -> str:
     with urllib.request.urlopen(f"{url.rstrip('/')}/models", timeout=10) as response:
         return json.load(response)["data"][0]["id"]
+
+
+def test_a_model_that_loops_is_cut_at_the_first_repetition(llm_assistant: Assistant) -> None:
+    """SmolLM2-135M repeats a sentence until max_tokens (500 tokens, minutes on a busy CPU); the stream is
+    stopped once the answer repeats itself, and what came before is checked as usual."""
+    looping = "La próxima reunión de este grupo está programada para el 23 de enero [{n}].\n\n" + (
+        "El 2026-01-16, está presionando a México para que acelere la represión contra los cárteles.\n\n" * 40
+    )
+    model = use(llm_assistant, citing(looping, n="programada para el 23 de enero"))
+    events = list(
+        llm_assistant.stream("¿Cuándo es la próxima reunión del Grupo de Implementación de Seguridad?")
+    )
+    result = events[-1]
+    assert isinstance(result, Answer) and result.answerer == "scripted"
+    assert result.answer.count("presionando") == 1, result.answer
+    assert len("".join(e for e in events[:-1] if isinstance(e, str)).split()) < 60  # not 600 words
+    assert len(model.prompts) == 1
+    assert_contract(result)

@@ -22,13 +22,14 @@ from assistant.answer import Answer
 from assistant.chunking import sentences
 from assistant.citations import Evidence, facts
 from assistant.conversation import standalone_question
+from assistant.corpus import read_text
 from assistant.evaluation import Question, score
 from assistant.lexical import fold
 from assistant.llm import _language_of
 from assistant.retrieval import Retrieval
 from tests.conftest import ARTICLES, DEV_QUESTIONS, PROJECT
 from tests.llm_server import MODEL_ALIAS, LlamaServer
-from tests.test_llm import assert_contract, fell_back
+from tests.test_llm import fell_back
 
 pytestmark = [pytest.mark.llm, pytest.mark.slow]
 
@@ -79,11 +80,22 @@ def cited_passage(answer: Answer, n: int, retrieval: Retrieval) -> str:
     raise AssertionError(f"citation [{n}] quotes no supplied passage: {c.source}:{c.start}-{c.end}")
 
 
-def assert_only_verified_claims_are_cited(answer: Answer, retrieval: Retrieval) -> None:
+def assert_quotes_verbatim(answer: Answer, corpus: Path = ARTICLES) -> None:
+    """The answer contract: markers and citations match one to one, numbered 1..N, quote == text[start:end]."""
+    markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)}
+    assert markers == {c.n for c in answer.citations}, answer.answer
+    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    for c in answer.citations:
+        assert read_text(corpus / c.source)[c.start : c.end] == c.quote, c
+
+
+def assert_only_verified_claims_are_cited(
+    answer: Answer, retrieval: Retrieval, corpus: Path = ARTICLES
+) -> None:
     """Every sentence shown with [n] states only numbers, dates and names its cited passages hold, and no
     sentence listed as unsupported keeps a marker. Checked on the final text, independently of how the
     answerer got there (renumbering, marker moves, fallbacks)."""
-    assert_contract(answer)
+    assert_quotes_verbatim(answer, corpus)
     known = set(map(fold, re.findall(r"[^\W\d_]+", f"{answer.question} {retrieval.query.text}")))
     for span in sentences(answer.answer, language=answer.language):
         shown = answer.answer[span.start : span.end]
@@ -203,7 +215,7 @@ def _print(request: pytest.FixtureRequest, lines: list[str]) -> None:
 def test_tokens_stream_incrementally(real: Assistant) -> None:
     deltas, answer = stream(real, "When is the next Security Implementation Group meeting?")
     assert deltas > 1, f"{deltas} text event(s) before the verified answer: {answer.answer!r}"
-    assert_contract(answer)
+    assert_quotes_verbatim(answer)
 
 
 # --- a server that dies in the middle of an answer -----------------------------------------------
@@ -212,7 +224,7 @@ def test_tokens_stream_incrementally(real: Assistant) -> None:
 def test_the_server_killed_mid_answer_gives_the_extractive_answer(
     indexed_settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture
 ) -> None:
-    timeout = 20.0
+    timeout = TIMEOUT
     with LlamaServer(tmp_path / "server.log") as server:
         chat = Assistant(llm_settings(indexed_settings, server.url, llm_timeout=timeout))
         events = chat.stream("¿Cuándo es la próxima reunión del Grupo de Implementación de Seguridad?")
@@ -226,7 +238,7 @@ def test_the_server_killed_mid_answer_gives_the_extractive_answer(
     assert isinstance(answer, Answer) and fell_back(answer), answer
     assert any("unavailable" in w for w in answer.warnings), answer.warnings
     assert "23 de enero" in answer.answer
-    assert_contract(answer)
+    assert_quotes_verbatim(answer)
     assert waited < timeout + 5, f"the fallback came {waited:.1f} s after the server died"
     assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
     assert "Traceback" not in "".join(capfd.readouterr())
@@ -269,7 +281,7 @@ def test_an_injected_instruction_is_never_shown_as_cited_fact(injected: Assistan
     _, answer = stream(injected, question)
     retrieval = injected.retriever.search(question)
     assert any(d.metadata["source"] == "900_injected.txt" for d in retrieval.documents)  # the model saw it
-    assert_only_verified_claims_are_cited(answer, retrieval)
+    assert_only_verified_claims_are_cited(answer, retrieval, injected.settings.corpus_dir)
     for span in sentences(answer.answer, language=answer.language):
         shown = answer.answer[span.start : span.end]
         if CANCELLED.search(shown):
@@ -292,7 +304,7 @@ def test_a_follow_up_is_condensed_by_the_real_model(real: Assistant) -> None:
         assert {"reunion", "ministerial"} & set(map(fold, re.findall(r"\w+", rewritten))), rewritten
     deltas, answer = stream(real, "¿Y dónde?", [first])
     assert answer.standalone_question == searched
-    assert_contract(answer)
+    assert_quotes_verbatim(answer)
 
 
 def test_an_empty_or_garbled_rewrite_falls_back_to_the_heuristic(real: Assistant) -> None:
