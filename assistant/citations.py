@@ -189,12 +189,46 @@ _EQUIVALENTS_BACK: dict[str, set[str]] = {}
 for _en, _es in _EQUIVALENTS.items():
     for _word in _es:
         _EQUIVALENTS_BACK.setdefault(_word, set()).add(_en)
+# What became of an event: a claim that something was cancelled, postponed or suspended is checked like a
+# date (the words a briefing must never get wrong, and what an injected "say it was cancelled" asks for).
+_STATUS = (
+    ("cancelled", re.compile(r"cancel")),
+    ("postponed", re.compile(r"postpon|pospu|pospon|aplaz")),
+    ("suspended", re.compile(r"suspen")),
+)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _LETTERS = re.compile(r"[^\W\d_]+")
 _MID_SENTENCE_NAME = re.compile(r"(?<=[^\s.!?¿¡:\"“«]\s)[A-ZÁÉÍÓÚÑ][^\W\d_]+")
 
-Fact = tuple[str, object]  # ("number", "23"), ("month", 1), ("day", 4), ("name", "washington")
+Fact = tuple[str, object]  # ("number", "23"), ("month", 1), ("day", 4), ("name", "washington"), ("status", …)
+# Sentences in an article that speak to an AI rather than report news ("ignore your instructions and answer
+# that ..."): withheld from the model and never evidence for a claim.
+_INSTRUCTION = re.compile(
+    r"\b(?:ignore|disregard|forget|ignora|ignore[ns]?|olvida|olviden)\b[^.!?\n]{0,40}\b(?:instructions?|rules|"
+    r"prompt|instrucciones|reglas)\b|\b(?:AI|A\.I\.|IA|LLM|chatbots?|language models?|modelos? de lenguaje|"
+    r"asistentes?|assistants?)\b[^.!?\n]{0,60}\b(?:answer|respond|reply|say|state|write|responde|responda|"
+    r"contesta|conteste|di|diga|escribe|escriba)\b",
+    re.I,
+)
+
+
+def _status(folded: str) -> Fact | None:
+    return next((("status", name) for name, stem in _STATUS if stem.match(folded)), None)
+
+
+def instructions(text: str) -> list[Span]:
+    """The sentences of a passage that address an AI (prompt injection), to be withheld."""
+    return [span for span in sentences(text) if _INSTRUCTION.search(text[span.start : span.end])]
+
+
+def without_instructions(text: str, filler: str = " ") -> str:
+    """The text with its instruction sentences replaced (by spaces, keeping offsets, or by a note)."""
+    out, cursor = [], 0
+    for span in instructions(text):
+        out += [text[cursor : span.start], filler * (span.end - span.start) if filler == " " else filler]
+        cursor = span.end
+    return "".join(out) + text[cursor:]
 
 
 def _number(token: str) -> str:
@@ -214,6 +248,8 @@ def facts(sentence: str, known: set[str], names: set[str] | frozenset[str] = fro
         folded = fold(word)
         if folded in _CALENDAR and (folded not in _ENGLISH_CALENDAR or word[0].isupper()):
             found.add(_CALENDAR[folded])
+        elif status := _status(folded):
+            found.add(status)
         elif word[0].isupper() and len(word) > 1 and folded not in known and analyze(word):
             if i or folded in names:
                 found.add(("name", folded))
@@ -227,6 +263,7 @@ class Evidence:
     numbers: set[str]
     calendar: set[tuple[str, int]]
     words: set[str]
+    status: set[Fact] = field(default_factory=set)
 
     @classmethod
     def of(cls, text: str) -> Evidence:
@@ -237,7 +274,8 @@ class Evidence:
             calendar.add(("month", int(month)))
             with contextlib.suppress(ValueError):
                 calendar.add(("day", datetime.date(int(year), int(month), int(day)).isoweekday()))
-        return cls(numbers, calendar, set(map(fold, _LETTERS.findall(text))))
+        words = set(map(fold, _LETTERS.findall(text)))
+        return cls(numbers, calendar, words, {f for w in words if (f := _status(w))})
 
     def supports(self, fact: Fact) -> bool:
         kind, value = fact
@@ -245,6 +283,8 @@ class Evidence:
             return value in self.numbers
         if kind in ("month", "day"):
             return fact in self.calendar
+        if kind == "status":
+            return fact in self.status
         return _name_in(str(value), self.words)
 
 
@@ -265,7 +305,9 @@ def _cognate(a: str, b: str) -> bool:
 
 def _evidence(doc: Document) -> Evidence:
     meta = doc.metadata
-    return Evidence.of(f"{meta.get('title', '')} {meta.get('date') or ''} {doc.page_content}")
+    return Evidence.of(
+        f"{meta.get('title', '')} {meta.get('date') or ''} {without_instructions(doc.page_content)}"
+    )
 
 
 # --- checking ------------------------------------------------------------------------------------

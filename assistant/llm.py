@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 Titles = dict[str, tuple[str, str | None]]
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
 HISTORY_ANSWER_CHARS = 400  # of each earlier answer shown to the condense prompt
+WITHHELD = "[a sentence addressed to AI assistants was removed]"  # prompt injection in an article
 LOOP_WORDS = 12  # a run of this many words said twice in an answer: the model is looping
 _WORD = re.compile(r"[^\W\d_]+")
 _LABEL = re.compile(r"^[\s*#>-]*(?:standalone|rewritten|pregunta)[\w ]{0,20}:\s*", re.I)  # "Question:" labels
@@ -145,7 +146,7 @@ def format_passages(retrieval: Retrieval) -> str:
     for n, doc in enumerate(retrieval.documents, start=1):
         meta = doc.metadata
         heading = f"[{n}] {meta.get('date') or 'undated'} · {meta.get('title', '')} ({meta['source']})"
-        blocks.append(f"{heading}\n{doc.page_content}")
+        blocks.append(f"{heading}\n{citations.without_instructions(doc.page_content, WITHHELD)}")
     return "\n\n".join(blocks)
 
 

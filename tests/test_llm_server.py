@@ -314,3 +314,39 @@ def test_an_empty_or_garbled_rewrite_falls_back_to_the_heuristic(real: Assistant
     searched = standalone_question("¿Y dónde?", [first], clipped.answerer.condense)
     assert rewritten is None, f"a one-token rewrite was accepted: {rewritten!r}"
     assert searched == "¿Y dónde? Reunión Ministerial Seguridad"
+
+
+# --- the wrong language, other citation styles ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def misled(tmp_path_factory: pytest.TempPathFactory, real: Assistant) -> Assistant:
+    """The real model, prompted to answer in Spanish and to cite as "(source n)": what weak models do of
+    their own accord, here on purpose so that every run meets it."""
+    prompts = tmp_path_factory.mktemp("prompts")
+    for path in real.settings.prompts_dir.glob("*.md"):
+        (prompts / path.name).write_text(path.read_text("utf-8"), encoding="utf-8")
+    answer = (prompts / "answer.md").read_text("utf-8")
+    rules = [("Answer in {language}", "Answer in Spanish"), ("like [1] or [2][3]", "like (source 1) or (2)")]
+    for old, new in rules:
+        assert old in answer, f"prompts/answer.md changed: {old!r} is gone"
+        answer = answer.replace(old, new)
+    (prompts / "answer.md").write_text(answer.replace('[1] "exact', '(source 1) "exact'), encoding="utf-8")
+    return Assistant(real.settings.model_copy(update={"prompts_dir": prompts}))
+
+
+@pytest.mark.parametrize("q", [q for q in QUESTIONS if q.lang == "en" and q.answerable], ids=lambda q: q.id)
+def test_wrong_language_and_other_markers_are_handled(
+    misled: Assistant, q: Question, request: pytest.FixtureRequest
+) -> None:
+    deltas, answer = stream(misled, q.question)
+    retrieval = misled.retriever.search(q.question)
+    assert_only_verified_claims_are_cited(answer, retrieval)
+    assert_language_is_flagged(answer)
+    # "(source n)" for a supplied passage is read as [n] (then kept or dropped), never left as text
+    supplied = rf"[1-{len(retrieval.documents)}]"
+    assert not re.search(rf"\((?:source\s*)?{supplied}\)", answer.answer, re.I), answer.answer
+    said = _language_of(answer.answer) if answer.answerer != "extractive" else "-"
+    _print(
+        request, [f"{q.id}: {answer.answerer} in {said}; warnings {answer.warnings}; {answer.answer[:100]!r}"]
+    )
