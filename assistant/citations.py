@@ -13,6 +13,7 @@ import datetime
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from langchain_core.documents import Document
 
@@ -320,6 +321,7 @@ class _Sentence:
     bare: str  # without markers
     facts: set[Fact]
     valid: list[int]  # passage numbers that survived
+    attributed: bool = False  # copied from a passage without a marker: the marker is added
 
 
 def check(
@@ -340,12 +342,14 @@ def check(
         bare = re.sub(r"\s*\[\d+\]", "", raw).strip()
         claim = _LIST_ITEM.sub("", bare)  # "1. El 23 de enero ..." claims 23, not 1
         sentence = _Sentence(span.start, span.end, bare, facts(claim, known, names), [])
-        supplied = [n for n in cited if 1 <= n <= len(passages)]
+        copied = None if cited else copied_from(claim, passages)
+        supplied = [copied] if copied else [n for n in cited if 1 <= n <= len(passages)]
         covered = all(any(evidence[n - 1].supports(f) for n in supplied) for f in sentence.facts)
         if covered:  # and each citation kept vouches for at least one of the facts
             vouch = [n for n in supplied if any(map(evidence[n - 1].supports, sentence.facts))]
             sentence.valid = vouch if sentence.facts else supplied
-        dropped += len(cited) - len(sentence.valid)
+        sentence.attributed = bool(copied and sentence.valid)
+        dropped += max(0, len(cited) - len(sentence.valid))
         if (cited or sentence.facts) and not sentence.valid:
             unsupported.append(bare)
         checked.append(sentence)
@@ -358,6 +362,31 @@ def check(
         citations.append(_citation(renumber[n], passages[n - 1], quotes, claims, sentence_scores or {}))
     any_cited = bool(reply.quotes or _MARKER.search(text))
     return Checked(_rewrite(text, checked, renumber), citations, unsupported, dropped, any_cited)
+
+
+COPY_MIN_WORDS = 6
+COPY_SHARE = 0.8  # of a sentence's words found in one passage sentence: it was copied from there
+
+
+def copied_from(claim: str, passages: list[Document]) -> int | None:
+    """The passage an uncited sentence was copied from, nearly word for word (small models copy a passage
+    sentence and forget its marker); None for anything else, paraphrases and translations included."""
+    words = [fold(w) for w in re.findall(r"[^\W_]+", claim)]
+    if len(words) < COPY_MIN_WORDS:
+        return None
+    best, best_share = None, COPY_SHARE
+    for n, doc in enumerate(passages, start=1):
+        for have in _sentence_words(doc.page_content):
+            share = sum(w in have for w in words) / len(words)
+            if share >= best_share and (best is None or share > best_share):
+                best, best_share = n, share
+    return best
+
+
+@lru_cache(maxsize=64)
+def _sentence_words(passage: str) -> list[frozenset[str]]:
+    spans = sentences(passage)
+    return [frozenset(fold(w) for w in re.findall(r"[^\W_]+", passage[s.start : s.end])) for s in spans]
 
 
 def _rewrite(text: str, checked: list[_Sentence], renumber: dict[int, int]) -> str:
@@ -373,7 +402,11 @@ def _rewrite(text: str, checked: list[_Sentence], renumber: dict[int, int]) -> s
             return f" [{renumber[n]}]"
 
         out.append(text[cursor : s.start])
-        out.append(re.sub(r"\s*\[(\d+)\]", marker, text[s.start : s.end]).replace("] [", "]["))
+        segment = re.sub(r"\s*\[(\d+)\]", marker, text[s.start : s.end]).replace("] [", "][")
+        if s.attributed:  # "... seguridad." -> "... seguridad [1]."
+            stop = re.search(r"[.!?…]*$", segment).start()
+            segment = f"{segment[:stop]} [{renumber[s.valid[0]]}]{segment[stop:]}"
+        out.append(segment)
         cursor = s.end
     out.append(text[cursor:])
     return "".join(out).strip()

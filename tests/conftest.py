@@ -101,4 +101,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         r.longrepr[2] for r in terminalreporter.stats.get("skipped", []) if isinstance(r.longrepr, tuple)
     }
     for reason in sorted(x for x in reasons if "llm" in x.lower() or "llama" in x.lower()):
-        terminalreporter.write_line(f"skipped: {reason}")
+        terminalreporter.write_line(f"skipped: {reason.removeprefix('Skipped: ')}")
+    from tests.llm_server import REPORT
+
+    for line in config.stash.get(REPORT, []):
+        terminalreporter.write_line(line)

