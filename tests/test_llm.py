@@ -438,3 +438,7 @@ def test_a_passage_sentence_copied_without_a_marker_is_cited_to_it(llm_assistant
     assert_contract(result)
     use(llm_assistant, "The bilateral Security Implementation Group must keep taking concrete actions.")
     assert fell_back(llm_assistant.ask("Which group must keep taking concrete actions?"))
+    # SmolLM2's copy with an invented tail: 87% of its words are the passage's, not enough
+    tail = copied[:-1] + " del que debemos ajustar las políticas de fentanilo."
+    use(llm_assistant, tail)
+    assert fell_back(llm_assistant.ask("¿Qué grupo debe mantener acciones concretas?"))
