@@ -304,11 +304,23 @@ def _cognate(a: str, b: str) -> bool:
     return shared >= max(5, min(len(a), len(b)) - 4)
 
 
+# Words that place an event relative to the article's date ("este jueves", "ayer", "next week").
+_RELATIVE_TIME = re.compile(
+    r"\b(?:hoy|ayer|anoche|mañana|today|yesterday|tonight|tomorrow|lunes|martes|miércoles|jueves|viernes|"
+    r"sábado|domingo|monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
+    r"(?:esta|la próxima|la pasada|this|next|last) (?:semana|week)|"
+    r"(?:este|el próximo|el pasado|this|next|last) (?:mes|month))\b",
+    re.I,
+)
+
+
 def _evidence(doc: Document) -> Evidence:
-    meta = doc.metadata
-    return Evidence.of(
-        f"{meta.get('title', '')} {meta.get('date') or ''} {without_instructions(doc.page_content)}"
-    )
+    """The passage, its title, and its article's date, the latter only when the passage dates something
+    relative to it ("este jueves"): otherwise a model that gives the article's date as the event's
+    ("meets on January 20, 2026") would find it supported."""
+    meta, text = doc.metadata, without_instructions(doc.page_content)
+    date = (meta.get("date") or "") if _RELATIVE_TIME.search(text) else ""
+    return Evidence.of(f"{meta.get('title', '')} {date} {text}")
 
 
 # --- checking ------------------------------------------------------------------------------------

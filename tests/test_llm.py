@@ -442,3 +442,15 @@ def test_a_passage_sentence_copied_without_a_marker_is_cited_to_it(llm_assistant
     tail = copied[:-1] + " del que debemos ajustar las políticas de fentanilo."
     use(llm_assistant, tail)
     assert fell_back(llm_assistant.ask("¿Qué grupo debe mantener acciones concretas?"))
+
+
+def test_the_articles_date_vouches_only_for_dates_relative_to_it() -> None:
+    """SmolLM2 gave the article's date (2026-01-20) as the meeting's; it is evidence only where the passage
+    counts from it ("este martes")."""
+    absolute = _passage("La reunión del Comité se celebrará el 12 de febrero en Ciudad Juárez.")
+    relative = _passage("La reunión del Comité se celebró este martes en Ciudad Juárez.")
+    asked = "When does the Committee meet?"
+    wrong = check(parse("The Committee meets on January 20, 2026 [1].", 1), [absolute], asked, "en")
+    assert not wrong.citations and wrong.unsupported
+    right = check(parse("The Committee met on Tuesday, January 20 [1].", 1), [relative], asked, "en")
+    assert right.citations and not right.unsupported
