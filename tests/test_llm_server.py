@@ -28,7 +28,7 @@ from assistant.lexical import fold
 from assistant.llm import _language_of
 from assistant.retrieval import Retrieval
 from tests.conftest import ARTICLES, DEV_QUESTIONS, PROJECT
-from tests.llm_server import MODEL_ALIAS, LlamaServer, report
+from tests.llm_server import MODEL_ALIAS, LlamaServer, report, skip_reason
 from tests.test_llm import fell_back
 
 pytestmark = [pytest.mark.llm, pytest.mark.slow]
@@ -220,6 +220,8 @@ def test_the_server_killed_mid_answer_gives_the_extractive_answer(
     capfd: pytest.CaptureFixture,
     request: pytest.FixtureRequest,
 ) -> None:
+    if reason := skip_reason():
+        pytest.skip(reason)
     timeout = TIMEOUT
     with LlamaServer(tmp_path / "server.log") as server:
         chat = Assistant(llm_settings(indexed_settings, server.url, llm_timeout=timeout))
