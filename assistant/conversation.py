@@ -31,6 +31,9 @@ _FUNCTION_WORDS = (
 )
 _FUNCTION_TERMS = frozenset(t for w in _FUNCTION_WORDS.split() for t in analyze(w))
 MAX_CARRIED_WORDS = 8
+# Of a model's rewrite, the share of topic words that must come from the conversation: a small model asked
+# to rewrite often answers instead, or invents ("El titular de la SRE ... llamaron a los 2 personas").
+MIN_RECOGNISED = 0.5
 
 
 def window(history: Sequence[Answer] | None, turns: int) -> list[Answer]:
@@ -74,5 +77,21 @@ def standalone_question(
     if condense is not None:
         rewritten = condense(question, history)
         if rewritten and rewritten.strip().casefold() != question.strip().casefold():
-            return rewritten
+            if plausible_rewrite(rewritten, question, history):
+                return rewritten
     return carry_terms(question, history[-1])
+
+
+def plausible_rewrite(rewritten: str, question: str, history: Sequence[Answer]) -> bool:
+    """Whether a model's rewrite can be searched on: still a question (when the follow-up was one), no
+    longer a follow-up itself, and made mostly of words the conversation used."""
+    if "?" in question and "?" not in rewritten:
+        return False
+    if is_follow_up(rewritten):
+        return False
+    said = [question]
+    for turn in history:
+        said += [turn.question, turn.standalone_question or "", turn.answer, *turn.translations.values()]
+    known = set(content_terms(" ".join(said)))
+    terms = content_terms(rewritten)
+    return sum(t in known for t in terms) >= MIN_RECOGNISED * len(terms)

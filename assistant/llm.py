@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 Titles = dict[str, tuple[str, str | None]]
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
 HISTORY_ANSWER_CHARS = 400  # of each earlier answer shown to the condense prompt
+WITHHELD = "[a sentence addressed to AI assistants was removed]"  # prompt injection in an article
+LOOP_WORDS = 12  # a run of this many words said twice in an answer: the model is looping
+_WORD = re.compile(r"[^\W\d_]+")
 _LABEL = re.compile(r"^[\s*#>-]*(?:standalone|rewritten|pregunta)[\w ]{0,20}:\s*", re.I)  # "Question:" labels
 
 
@@ -143,7 +146,7 @@ def format_passages(retrieval: Retrieval) -> str:
     for n, doc in enumerate(retrieval.documents, start=1):
         meta = doc.metadata
         heading = f"[{n}] {meta.get('date') or 'undated'} · {meta.get('title', '')} ({meta['source']})"
-        blocks.append(f"{heading}\n{doc.page_content}")
+        blocks.append(f"{heading}\n{citations.without_instructions(doc.page_content, WITHHELD)}")
     return "\n\n".join(blocks)
 
 
@@ -262,12 +265,18 @@ class LLMAnswerer:
             for piece in generate(self.answer_chain, inputs, self.timeout):
                 raw += piece
                 text = citations.visible(raw)
+                loop = _loop_start(text)
+                if loop is not None:  # stop paying for tokens that only repeat; keep what came before
+                    log.info("%s repeated itself; answer cut at %d characters", self.name, loop)
+                    raw = text[:loop].rstrip()
+                    break
                 if len(text) > len(shown) and text.startswith(shown):
                     yield text[len(shown) :]
                     shown = text
         except LLMFailed as exc:
             log.warning("%s failed: %s", self.name, exc)
             return self._fallback(retrieval, question, language, titles, f"was unavailable ({exc})")
+        log.debug("%s replied: %r", self.name, raw)
         reply = citations.parse(raw, len(passages))
         scores = {(s.chunk.source, s.span.start): s.score for s in retrieval.sentences}
         asked = f"{question} {retrieval.query.text}"
@@ -313,6 +322,21 @@ class LLMAnswerer:
         instead = "no supported answer was found" if result.abstained else "showing quoted sentences instead"
         result.warnings.append(f"The language model ({self.name}) {reason}; {instead}.")
         return result
+
+
+def _loop_start(text: str) -> int | None:
+    """Where a model started repeating itself: the start of the latest LOOP_WORDS words when they were
+    already said, in order, earlier in the text (numbers aside: small models loop on "El 2026-01-16, está
+    presionando ..." with only the date changing); None while it is not looping."""
+    words = list(_WORD.finditer(text))
+    if len(words) < 2 * LOOP_WORDS:
+        return None
+    tail = [w.group().lower() for w in words[-LOOP_WORDS:]]
+    said = [w.group().lower() for w in words[:-LOOP_WORDS]]
+    for i in range(len(said) - LOOP_WORDS + 1):
+        if said[i : i + LOOP_WORDS] == tail:
+            return words[-LOOP_WORDS].start()
+    return None
 
 
 def _language_of(text: str) -> str | None:

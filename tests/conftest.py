@@ -66,3 +66,43 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def llama_server(tmp_path_factory: pytest.TempPathFactory):
+    """A real OpenAI-compatible server (llama-cpp-python + SmolLM2-135M) on a free loopback port, for the
+    whole session; skipped with the reason where it is not installed (`make llm-server-install`)."""
+    from tests.llm_server import LlamaServer, skip_reason
+
+    reason = skip_reason()
+    if reason:
+        pytest.skip(reason)
+    with LlamaServer(tmp_path_factory.mktemp("llm") / "server.log") as server:
+        yield server
+
+
+LLM_ONLY = "tests against a real LLM server run with `make test-llm` (pytest -m llm): they build and run one"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked llm run only when asked for (-m llm): each answer from a real model takes seconds to
+    minutes here, and the server takes a long build (see README)."""
+    if "llm" in (config.option.markexpr or ""):
+        return
+    skip = pytest.mark.skip(reason=LLM_ONLY)
+    for item in items:
+        if "llm" in item.keywords:
+            item.add_marker(skip)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:  # noqa: ANN001
+    """Say why the real-LLM tests did not run, also under -q (never a silent skip)."""
+    reasons = {
+        r.longrepr[2] for r in terminalreporter.stats.get("skipped", []) if isinstance(r.longrepr, tuple)
+    }
+    for reason in sorted(x for x in reasons if "llm" in x.lower() or "llama" in x.lower()):
+        terminalreporter.write_line(f"skipped: {reason.removeprefix('Skipped: ')}")
+    from tests.llm_server import REPORT
+
+    for line in config.stash.get(REPORT, []):
+        terminalreporter.write_line(line)

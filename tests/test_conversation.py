@@ -163,3 +163,19 @@ def test_the_extractive_answer_streams_in_one_piece(chat: Assistant) -> None:
     chat.answerer = ExtractiveAnswerer()
     events = list(chat.stream(WHEN_MINISTERIAL))
     assert len(events) == 2 and isinstance(events[1], Answer) and events[0] == events[1].answer
+
+
+@pytest.mark.parametrize(
+    "rewrite",
+    [
+        # what SmolLM2-135M wrote for "¿Y dónde?": an invented statement, not a question
+        "El titular de la SRE y el secretario de Estado de EU llamaron a los 2 personas.",
+        "¿Dónde?",  # still a follow-up
+        "¿Dónde será el partido de fútbol del domingo?",  # a topic the conversation never mentioned
+    ],
+)
+def test_an_implausible_rewrite_gives_way_to_the_heuristic(rewrite: str) -> None:
+    history = [turn(WHEN_MINISTERIAL, "La Reunión Ministerial de Seguridad será en febrero [1].")]
+    assert standalone_question("¿Y dónde?", history, lambda q, h: rewrite) == (
+        "¿Y dónde? Reunión Ministerial Seguridad"
+    )
