@@ -37,9 +37,10 @@ class Extracted:
 
 # Line breaks other than "\n" that str.splitlines() honours; CRLF first so it becomes one break.
 _LINE_BREAKS = re.compile(r"\r\n|[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
-# C0/C1 controls except tab and newline, and the noncharacters PDFium uses as markers (U+FFFE marks a
-# hyphen it removed at a line end).
-_JUNK = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+# C0/C1 controls except tab and newline; lone surrogates (undecodable bytes the email package keeps as
+# surrogate escapes; they cannot be stored as UTF-8); the noncharacters PDFium uses as markers (U+FFFE
+# where it removed a hyphen at a line end, the word is rejoined).
+_JUNK = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _SPACES = re.compile(r"[^\S\n]+")
 
 
@@ -47,6 +48,11 @@ def canonical_file_text(text: str) -> str:
     """Canonical text of a text file: the decoded file with the BOM dropped, CRLF and CR as "\n", NFC."""
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     return unicodedata.normalize("NFC", text)
+
+
+def strip_controls(text: str) -> str:
+    """The text without control characters (but tab and line breaks), lone surrogates and noncharacters."""
+    return _JUNK.sub("", text)
 
 
 def tidy(text: str) -> str:

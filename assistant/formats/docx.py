@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from collections.abc import Iterator
 
 import docx
@@ -24,7 +25,16 @@ CELL_SEPARATOR = " | "
 def extract(data: bytes, source: str) -> list[Extracted]:
     try:
         document = docx.Document(io.BytesIO(data))
-    except (zipfile.BadZipFile, KeyError, ValueError, PackageNotFoundError, etree.LxmlError) as exc:
+    # a damaged archive fails in zipfile or zlib, a foreign one in python-docx, bad XML in lxml
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        KeyError,
+        ValueError,
+        PackageNotFoundError,
+        etree.LxmlError,
+    ) as exc:
         raise UnreadableFile(source, f"not a readable Word document ({_why(exc)})") from None
     text = tidy("\n".join(_blocks(document.element.body, document)))
     if not text:
@@ -45,7 +55,7 @@ def extract(data: bytes, source: str) -> list[Extracted]:
 def _why(exc: Exception) -> str:
     if isinstance(exc, KeyError | PackageNotFoundError):
         return "a ZIP archive without a Word document inside"
-    if isinstance(exc, zipfile.BadZipFile):
+    if isinstance(exc, zipfile.BadZipFile | zlib.error | EOFError):
         return "damaged or truncated"
     return "its content is not valid Word XML"
 

@@ -6,6 +6,7 @@ the bytes, never a string, which it could take for a URL or a path and fetch."""
 from __future__ import annotations
 
 import io
+import re
 import time
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -16,9 +17,14 @@ import feedparser
 from .base import Extracted, UnreadableFile, iso_date, one_line, tidy, with_headline
 from .html import html_to_text
 
+_RSS_AUTHOR = re.compile(r"\s*[^\s@]+@[^\s@]+\s+\((.+)\)\s*")
+
 
 def extract(data: bytes, source: str) -> list[Extracted]:
-    parsed = feedparser.parse(io.BytesIO(data), resolve_relative_uris=False, sanitize_html=True)
+    try:
+        parsed = feedparser.parse(io.BytesIO(data), resolve_relative_uris=False, sanitize_html=True)
+    except UnicodeDecodeError:  # feedparser reads a non-UTF-8 encoding declaration strictly
+        raise UnreadableFile(source, "not a readable feed (garbled encoding declaration)") from None
     site = one_line(_plain(parsed.feed.get("title_detail"))) if "feed" in parsed else None
     items = []
     for n, entry in enumerate(parsed.get("entries", []), 1):
@@ -33,7 +39,7 @@ def extract(data: bytes, source: str) -> list[Extracted]:
                 format="feed",
                 title=title,
                 date=_date(entry),
-                author=one_line((entry.get("author_detail") or {}).get("name") or entry.get("author")),
+                author=_author(entry.get("author")),
                 site=site,
                 link=one_line(entry.get("link")),
             )
@@ -44,6 +50,12 @@ def extract(data: bytes, source: str) -> list[Extracted]:
             source, f"not a readable feed ({problem})" if problem else "a feed with no entries"
         )
     return items
+
+
+def _author(value: str | None) -> str | None:
+    """The name in RSS's "email (Name)" form (feedparser's own split garbles domains like .example)."""
+    match = _RSS_AUTHOR.fullmatch(value or "")
+    return one_line(match.group(1) if match else value)
 
 
 def _plain(detail: dict[str, Any] | None) -> str:

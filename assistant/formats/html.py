@@ -11,7 +11,7 @@ import lxml.html
 import trafilatura
 from lxml import etree
 
-from .base import Extracted, UnreadableFile, iso_date, one_line, tidy, with_headline
+from .base import Extracted, UnreadableFile, iso_date, one_line, strip_controls, tidy, with_headline
 
 # Markup only (meta, JSON-LD, <time>, URL): fast, and no guessing from dates mentioned in the text.
 # A fixed upper bound instead of htmldate's default "today" keeps the result independent of the clock.
@@ -87,7 +87,9 @@ def html_to_text(markup: str) -> str:
     if not markup.strip():
         return ""
     try:
-        root = lxml.html.fromstring(markup.encode("utf-8"), parser=lxml.html.HTMLParser(encoding="utf-8"))
+        # lxml refuses to set text holding controls, so they go first
+        data = strip_controls(markup).encode("utf-8")
+        root = lxml.html.fromstring(data, parser=lxml.html.HTMLParser(encoding="utf-8"))
     except (etree.LxmlError, ValueError):  # "Document is empty" and the like
         return ""
     if root.tag in _INVISIBLE:

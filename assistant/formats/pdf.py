@@ -21,6 +21,8 @@ import pypdfium2.raw as pdfium_c
 from .base import Extracted, UnreadableFile, one_line, tidy
 
 PAGE_SEPARATOR = "\n\n"
+_SCANNED = "has no text layer (probably scanned; needs OCR)"
+_DAMAGED = "is damaged and could not be read"
 _MIN_PAGE_CHARS = 10  # fewer letters/digits than this: the page has no real text layer
 _TERMINAL = tuple('.!?…:;»"”’)')
 _BULLET = re.compile(r"[•·▪◦‣*–-]\s|\(?\d{1,3}[.)]\s")
@@ -46,18 +48,16 @@ def extract(data: bytes, source: str) -> list[Extracted]:
             raise UnreadableFile(source, _open_error(exc)) from None
         try:
             meta = pdf.get_metadata_dict(skip_empty=True)
-            texts, scanned = zip(*(_page(pdf, i) for i in range(len(pdf)))) if len(pdf) else ((), ())
+            pages = [_page(pdf, i) for i in range(len(pdf))]
         finally:
             pdf.close()
-    text, spans = _join(texts)
+    text, spans = _join(tuple(page_text for page_text, _ in pages))
+    notes = [note for _, note in pages]
     if not text:
-        why = "no text layer (a scanned PDF? it needs OCR)" if any(scanned) else "no text"
-        raise UnreadableFile(source, why)
-    warnings = tuple(
-        f"page {n} has no text layer (probably scanned; needs OCR)"
-        for n, (page_text, image) in enumerate(zip(texts, scanned), 1)
-        if image and not page_text
-    )
+        why = "no text layer (a scanned PDF? it needs OCR)" if _SCANNED in notes else "no text"
+        raise UnreadableFile(
+            source, why if _DAMAGED not in notes else "no text on any readable page (damaged?)"
+        )
     return [
         Extracted(
             source=source,
@@ -67,7 +67,7 @@ def extract(data: bytes, source: str) -> list[Extracted]:
             date=_date(meta.get("CreationDate")) or _date(meta.get("ModDate")),
             author=one_line(meta.get("Author")),
             pages=spans,
-            warnings=warnings,
+            warnings=tuple(f"page {n} {note}" for n, note in enumerate(notes, 1) if note),
         )
     ]
 
@@ -79,22 +79,24 @@ def _open_error(exc: pdfium.PdfiumError) -> str:
     return "not a readable PDF (corrupt or truncated)"
 
 
-def _page(pdf: pdfium.PdfDocument, index: int) -> tuple[str, bool]:
-    """(canonical text of the page, "" when it has almost none; whether it holds images)."""
-    page = pdf[index]
+def _page(pdf: pdfium.PdfDocument, index: int) -> tuple[str, str | None]:
+    """The canonical text of a page ("" when it has almost none) and a note on why it has none."""
+    try:
+        page = pdf[index]
+    except pdfium.PdfiumError:
+        return "", _DAMAGED
     try:
         textpage = page.get_textpage()
         try:
-            text = "\n".join(_paragraphs(_lines(textpage)))
+            text = tidy("\n".join(_paragraphs(_lines(textpage))))
         finally:
             textpage.close()
-        text = tidy(text)
-        if sum(ch.isalnum() for ch in text) < _MIN_PAGE_CHARS:
-            text = ""
-        has_image = not text and any(
-            True for _ in page.get_objects([pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=3)
-        )
-        return text, has_image
+        if sum(ch.isalnum() for ch in text) >= _MIN_PAGE_CHARS:
+            return text, None
+        images = page.get_objects([pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=3)
+        return "", _SCANNED if any(True for _ in images) else None  # else a blank page: nothing to say
+    except pdfium.PdfiumError:
+        return "", _DAMAGED
     finally:
         page.close()
 
