@@ -349,6 +349,38 @@ def test_eml_with_only_an_html_body_that_has_no_article_is_flattened() -> None:
     assert item.text == "Hola:\nLa reunión será el 23 de enero."
 
 
+def test_attached_message_and_its_attachment_get_nested_source_ids() -> None:
+    inner = make_eml((make_pdf([[SENTENCE]]), "application/pdf", "informe.pdf"))
+    outer = EmailMessage()
+    outer["From"], outer["Subject"] = "jefa@diario.example", "Fwd: resumen"
+    outer.set_content("Te reenvío el mensaje de Lucía.")
+    outer.add_attachment(inner, maintype="application", subtype="octet-stream", filename="resumen.eml")
+    forwarded = EmailMessage()  # attached as message/rfc822, without a file name
+    forwarded["From"], forwarded["Subject"] = "agencia@example.org", "Cable"
+    forwarded.set_content("La agencia confirma la fecha de la reunión.")
+    outer.add_attachment(forwarded)
+    items = extract(outer.as_bytes(), "reenvio.eml")
+    assert [(i.source, i.parent, i.format) for i in items] == [
+        ("reenvio.eml", None, "eml"),
+        ("reenvio.eml/resumen.eml", "reenvio.eml", "eml"),
+        ("reenvio.eml/resumen.eml/informe.pdf", "reenvio.eml/resumen.eml", "pdf"),
+        ("reenvio.eml/attachment-2.eml", "reenvio.eml", "eml"),
+    ]
+    assert items[1].title == "Resumen: reunión de seguridad el 23 de enero"
+    assert items[3].text == "La agencia confirma la fecha de la reunión."
+
+
+def test_format_flowed_body_is_unwrapped() -> None:
+    message = EmailMessage()
+    message["From"], message["Subject"] = "a@diario.example", "Nota"
+    message.set_content("x")
+    flowed = "La reunión será el \r\n23 de enero en la \r\ncancillería.\r\n\r\nSaludos\r\n"
+    message.set_payload(flowed.encode(), charset="utf-8")
+    message.set_param("format", "flowed")
+    item = read(message.as_bytes(), "flowed.eml")
+    assert item.text == "La reunión será el 23 de enero en la cancillería.\nSaludos"
+
+
 def test_empty_eml_is_refused(tmp_path: Path) -> None:
     with pytest.raises(UnreadableFile, match=r"^vacio\.eml: empty"):
         extract(save(tmp_path, "vacio.eml", b""), "vacio.eml")

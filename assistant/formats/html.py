@@ -27,7 +27,7 @@ _INVISIBLE = ("script", "style", "head", "template", "noscript", "iframe", "obje
 
 @dataclass(frozen=True)
 class Article:
-    text: str  # canonical: one paragraph a line
+    text: str  # canonical: one paragraph a line (the headline only if the page has it in the article)
     title: str | None
     author: str | None
     site: str | None
@@ -52,10 +52,9 @@ def article(markup: bytes | str) -> Article | None:
         return None
     if doc is None or not (text := tidy(doc.text or "")):
         return None
-    title = one_line(doc.title)
     return Article(
-        text=with_headline(title, text),
-        title=title,
+        text=text,
+        title=one_line(doc.title),
         author=one_line(doc.author),
         site=one_line(doc.sitename),
         date=iso_date(doc.date),
@@ -70,7 +69,7 @@ def extract(data: bytes, source: str) -> list[Extracted]:
     return [
         Extracted(
             source=source,
-            text=found.text,
+            text=with_headline(found.title, found.text),
             format="html",
             title=found.title,
             date=found.date,

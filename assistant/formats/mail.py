@@ -16,6 +16,7 @@ from email.message import EmailMessage, MIMEPart
 from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
 from pathlib import PurePath
+from typing import cast
 
 from . import html
 from .base import Extracted, UnreadableFile, one_line, tidy
@@ -26,8 +27,7 @@ _LIST_ITEM = re.compile(r"\s*(?:[-*•>]|\d{1,3}[.)])\s")
 
 
 def extract(data: bytes, source: str) -> list[Extracted]:
-    message = BytesParser(policy=policy.default).parsebytes(data)
-    assert isinstance(message, EmailMessage)
+    message = cast(EmailMessage, BytesParser(policy=policy.default).parsebytes(data))  # policy.default's type
     body = message.get_body(preferencelist=("plain", "html"))
     text, warnings = _body_text(body) if body is not None else ("", [])
     parts = _attachments(message, body, source, warnings)
