@@ -212,6 +212,49 @@ def test_pdf_lines_are_reflowed_into_paragraphs() -> None:
     assert item.text.split("\n") == [long, ARTICLE[3]]
 
 
+def test_pdf_layout_heading_list_and_columns() -> None:
+    """Justified paragraphs with no gap between them, a larger heading, a list, two columns; the running
+    header and the page number stay as lines of their own."""
+
+    class Report(FPDF):
+        def header(self) -> None:
+            self.set_font("Helvetica", size=8)
+            self.cell(0, 8, "Diario Ejemplo - Informe especial", align="R")
+            self.ln(10)
+
+        def footer(self) -> None:
+            self.set_y(-15)
+            self.set_font("Helvetica", size=8)
+            self.cell(0, 10, f"Página {self.page_no()}", align="C")
+
+    pdf = Report()
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 16)
+    pdf.multi_cell(0, 8, HEADLINE, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", size=11)
+    for paragraph in ARTICLE[:2]:
+        pdf.multi_cell(0, 6, paragraph, align="J", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+    bullets = ["- Tráfico de armas hacia el sur de la frontera.", "- Flujo de fentanilo."]
+    for bullet in bullets:
+        pdf.multi_cell(0, 6, bullet, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+    top = pdf.get_y()
+    pdf.set_xy(10, top)
+    pdf.multi_cell(90, 5, ARTICLE[2], align="J")
+    pdf.set_xy(110, top)
+    pdf.multi_cell(90, 5, ARTICLE[3], align="J")
+    item = read(bytes(pdf.output()), "informe.pdf")
+    assert item.text.split("\n") == [
+        "Diario Ejemplo - Informe especial",
+        HEADLINE,
+        *ARTICLE[:2],
+        *bullets,
+        *ARTICLE[2:],
+        "Página 1",
+    ]
+
+
 def test_pdf_page_without_text_layer_warns_that_it_needs_ocr() -> None:
     item = read(make_pdf([ARTICLE[:2], [], [SENTENCE]], image_pages=(2,)), "escaneado.pdf")
     assert item.warnings == ("page 2 has no text layer (probably scanned; needs OCR)",)

@@ -14,6 +14,7 @@ import statistics
 import threading
 from dataclasses import dataclass
 from datetime import date
+from itertools import islice
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -24,6 +25,7 @@ PAGE_SEPARATOR = "\n\n"
 _SCANNED = "has no text layer (probably scanned; needs OCR)"
 _DAMAGED = "is damaged and could not be read"
 _MIN_PAGE_CHARS = 10  # fewer letters/digits than this: the page has no real text layer
+_ALNUM = re.compile(r"[^\W_]")
 _TERMINAL = tuple('.!?…:;»"”’)')
 _BULLET = re.compile(r"[•·▪◦‣*–-]\s|\(?\d{1,3}[.)]\s")
 _PDF_DATE = re.compile(r"(?:D:)?(\d{4})(\d{2})(\d{2})")
@@ -91,7 +93,7 @@ def _page(pdf: pdfium.PdfDocument, index: int) -> tuple[str, str | None]:
             text = tidy("\n".join(_paragraphs(_lines(textpage))))
         finally:
             textpage.close()
-        if sum(ch.isalnum() for ch in text) >= _MIN_PAGE_CHARS:
+        if len(list(islice(_ALNUM.finditer(text), _MIN_PAGE_CHARS))) == _MIN_PAGE_CHARS:
             return text, None
         images = page.get_objects([pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=3)
         return "", _SCANNED if any(True for _ in images) else None  # else a blank page: nothing to say
