@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import random
+import socket
 import unicodedata
 import zipfile
 from datetime import UTC, datetime
@@ -198,6 +199,7 @@ def test_pdf_pages_have_spans_and_the_sentence_is_on_page_two(tmp_path: Path) ->
     at = item.text.index(SENTENCE)
     assert start2 <= at and at + len(SENTENCE) <= end2
     assert ARTICLE[0] in item.text[start1:end1] and ARTICLE[0] not in item.text[start2:end2]
+    assert (item.page(at), item.page(0), item.page(end1), item.page(len(item.text))) == (2, 1, None, None)
     assert (item.title, item.author, item.date) == (
         "Informe trimestral de seguridad",
         "Secretaría de Ejemplo",
@@ -329,8 +331,14 @@ def test_zip_renamed_docx_is_refused(tmp_path: Path) -> None:
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as zf:
         zf.writestr("notas.txt", ARTICLE[0])
-    with pytest.raises(UnreadableFile, match=r"^falso\.docx: not a readable Word document"):
+    with pytest.raises(UnreadableFile, match=r"^falso\.docx: a ZIP archive, not a Word document"):
         extract(save(tmp_path, "falso.docx", archive.getvalue()), "falso.docx")
+
+
+def test_truncated_docx_is_refused() -> None:
+    data = make_docx()
+    with pytest.raises(UnreadableFile, match=r"^corto\.docx: a damaged or truncated ZIP archive"):
+        extract(data[: len(data) // 2], "corto.docx")
 
 
 # --- E-mail ------------------------------------------------------------------------------------------
@@ -487,6 +495,27 @@ def test_atom_entries_are_articles(tmp_path: Path) -> None:
     assert second.text == "Grupo de seguridad\nEl grupo se reunirá el 23 de enero."
 
 
+def test_extraction_opens_no_network_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages, feeds and mails are full of URLs (canonical links, entry links); none may be fetched."""
+    attempts: list[object] = []
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        attempts.append(args)
+        raise OSError("no network in tests")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    for data, name in [
+        (news_page(META_TAGS), "nota.html"),
+        (RSS.encode(), "f.xml"),
+        (ATOM.encode(), "f.atom"),
+    ]:
+        assert extract(data, name)
+    assert extract(make_eml((news_page(JSON_LD), "text/html", "nota.html")), "m.eml")
+    assert attempts == []
+
+
 def test_xml_that_is_not_a_feed_is_refused() -> None:
     with pytest.raises(UnreadableFile, match=r"^datos\.xml: "):
         extract(b'<?xml version="1.0"?><catalog><book>Uno</book></catalog>', "datos.xml")
@@ -575,6 +604,7 @@ def test_text_with_a_few_control_characters_in_a_long_text_is_still_text() -> No
         (b"From: a@example.org\nSubject: Hola\n\nCuerpo", "mensaje.txt", "text"),  # .txt stays the file
         (b"# Titular\n\nCuerpo", "nota.md", "markdown"),
         (b"\x89PNG\r\n\x1a\n\x00\x00", "foto.txt", None),
+        (b"{\\rtf1\\ansi Hola}", "nota.txt", None),  # RTF is text, but not article text
     ],
 )
 def test_sniff(data: bytes, name: str, fmt: str | None) -> None:

@@ -34,6 +34,13 @@ class Extracted:
     body_start: int = 0  # text/markdown: where the body starts after YAML front matter (which stays in text)
     warnings: tuple[str, ...] = ()  # partial problems, for the user; they do not repeat the source
 
+    def page(self, offset: int) -> int | None:
+        """The 1-based PDF page holding text[offset] (a citation's `page`); None outside every page."""
+        for number, (start, end) in enumerate(self.pages, 1):
+            if start <= offset < end:
+                return number
+        return None
+
 
 # Line breaks other than "\n" that str.splitlines() honours; CRLF first so it becomes one break.
 _LINE_BREAKS = re.compile(r"\r\n|[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")

@@ -60,7 +60,9 @@ def sniff(data: bytes, name: str) -> str | None:
     if b"%PDF-" in data[:1024]:  # readers accept junk before the header, so PDFium does too
         return "pdf"
     if data.startswith(b"PK\x03\x04"):
-        return "docx" if _zip_holds(data, "word/document.xml") or suffix == ".docx" else None
+        return "docx" if _zip_holds(data, "word/document.xml") else None
+    if data.startswith(tuple(_MAGIC)):
+        return None
     head = _decode_head(data)
     if head is None:
         return None
@@ -95,12 +97,13 @@ def extract(data: bytes, source: str) -> list[Extracted]:
         raise UnreadableFile(source, f"could not be read as {LABELS[fmt]} ({type(exc).__name__})") from exc
 
 
-def _zip_holds(data: bytes, member: str) -> bool:
+def _zip_holds(data: bytes, member: str) -> bool | None:
+    """Does the ZIP archive hold member? None when it is damaged."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             return member in archive.namelist()
     except (zipfile.BadZipFile, ValueError, OSError):
-        return False
+        return None
 
 
 def _decode_head(data: bytes) -> str | None:
@@ -152,5 +155,7 @@ def _not_readable(data: bytes) -> str:
         if data.startswith(magic):
             return why
     if data.startswith(b"PK\x03\x04"):
+        if _zip_holds(data, "word/document.xml") is None:
+            return "a damaged or truncated ZIP archive (a .docx is one)"
         return "a ZIP archive, not a Word document (.docx)"
     return "binary data, not a document we read (text, Markdown, HTML, PDF, Word, e-mail or feed)"
