@@ -421,6 +421,19 @@ def test_attached_message_and_its_attachment_get_nested_source_ids() -> None:
     assert items[3].text == "La agencia confirma la fecha de la reunión."
 
 
+def test_attachments_nested_too_deep_are_skipped_with_a_warning() -> None:
+    data = make_eml()
+    for level in range(6):  # each message carries the previous one as an .eml file
+        message = EmailMessage()
+        message["From"], message["Subject"] = "a@diario.example", f"Nivel {level}"
+        message.set_content(f"Mensaje de nivel {level}.")
+        message.add_attachment(data, maintype="application", subtype="octet-stream", filename="m.eml")
+        data = message.as_bytes()
+    items = extract(data, "capas.eml")
+    assert [item.source for item in items] == ["capas.eml", *(f"capas.eml{'/m.eml' * k}" for k in (1, 2, 3))]
+    assert items[-1].warnings == ("attachment m.eml skipped: attachments nested deeper than 3",)
+
+
 def test_format_flowed_body_is_unwrapped() -> None:
     message = EmailMessage()
     message["From"], message["Subject"] = "a@diario.example", "Nota"

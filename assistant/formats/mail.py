@@ -21,7 +21,7 @@ from typing import cast
 from . import html
 from .base import Extracted, UnreadableFile, one_line, tidy
 
-MAX_NESTING = 3  # messages attached to messages attached to ... are read this deep
+MAX_NESTING = 3  # attachments of messages attached to messages ... are read this deep
 _depth: ContextVar[int] = ContextVar("mail_depth", default=0)
 _LIST_ITEM = re.compile(r"\s*(?:[-*•>]|\d{1,3}[.)])\s")
 
@@ -122,8 +122,8 @@ def _attachments(
         if part is body:
             continue
         name = _unique(_name(part, n), names)
-        if part.get_content_type() == "message/rfc822" and _depth.get() >= MAX_NESTING:
-            warnings.append(f"attachment {name} skipped: messages nested deeper than {MAX_NESTING}")
+        if _depth.get() >= MAX_NESTING:  # bounds the recursion of messages attached to messages
+            warnings.append(f"attachment {name} skipped: attachments nested deeper than {MAX_NESTING}")
             continue
         token = _depth.set(_depth.get() + 1)
         try:
