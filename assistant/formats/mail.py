@@ -92,23 +92,18 @@ def reflow(text: str, flowed: bool = False, delsp: bool = False) -> str:
     blank or starts a list item or quote; short lines (addresses, signatures) stay lines."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     width = max(len(line.rstrip()) for line in lines)
-    out: list[str] = []
+    pieces: list[str] = []  # each line with what joins it to the previous one (joined once: linear)
     joining = False
     for raw in lines:
         if flowed:
-            if joining and raw:
-                out[-1] = (out[-1][:-1] if delsp else out[-1]) + raw
-            else:
-                out.append(raw)
-            joining = raw.endswith(" ") and raw != "-- "
+            soft = raw.endswith(" ") and raw != "-- "
+            pieces.append(("" if joining and raw else "\n") + (raw[:-1] if soft and delsp else raw))
+            joining = soft
             continue
         line = raw.rstrip()
-        if joining and line and not _LIST_ITEM.match(line):
-            out[-1] += " " + line.lstrip()
-        else:
-            out.append(line)
+        pieces.append((" " if joining and line and not _LIST_ITEM.match(line) else "\n") + line)
         joining = bool(line) and width >= 40 and len(line) >= 0.65 * width
-    return tidy("\n".join(out))
+    return tidy("".join(pieces))
 
 
 def _attachments(
