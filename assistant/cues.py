@@ -114,14 +114,14 @@ _SENTENCE_START = re.compile(r"^[\s\"“«'(¿¡—–-]*")
 _DATELINE = re.compile(
     rf"^[^.\n]{{0,60}}?,\s*\d{{1,2}}\s+de\s+(?:{_MONTHS_ES})\b[^.\n]{{0,40}}?\)?\s*\.?[-–—]+\s*", re.I
 )
-_STOPWORDS = frozenset(
-    (
-        "el la los las un una unos unas lo al del de en y o a e u que con por para sin sobre entre "
-        "este esta estos estas ese esa esos esas aquel aquella su sus mi mis tu tus nuestro nuestra "
-        "además asimismo así también pero sin embargo no ni ya cuando donde como según tras durante "
-        "the a an and or of in on at to for by with from this that these those its his her their our "
-        "it he she they we i you but also however as"
-    ).split()
+_STOPWORD_TEXT = (
+    "el la los las un una unos unas lo al del de en y o a e u que con por para sin sobre entre "
+    "este esta estos estas ese esa esos esas aquel aquella su sus mi mis tu tus nuestro nuestra "
+    "además asimismo así también pero sin embargo no ni ya cuando donde como según tras durante "
+    "the a an and or of in on at to for by with from this that these those its his her their our "
+    "it he she they we i you but also however as incluso luego entonces finalmente mientras aunque "
+    "dicho dicha dichos dichas esto ello hoy ayer allí aquí ahí todo todos toda todas cada otro otra "
+    "ambos ambas then still yet meanwhile moreover furthermore there here"
 )
 
 # --- spans in a sentence ------------------------------------------------------------------------------
@@ -187,6 +187,9 @@ class QuestionType:
 def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.lower())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+_STOPWORDS = frozenset(fold(w) for w in _STOPWORD_TEXT.split())
 
 
 def _words(text: str) -> set[str]:
