@@ -19,7 +19,7 @@ from collections import Counter
 from pathlib import Path
 
 from assistant.chunking import sentences
-from assistant.corpus import Article, load_corpus
+from assistant.corpus import Article, UnreadableFile, article_paths, load_article
 from assistant.evaluation import load_questions
 
 
@@ -33,6 +33,16 @@ def matching_sentences(article: Article, patterns: list[str]) -> list[str]:
     return found
 
 
+def _load(folder: Path) -> list[Article]:
+    found = []
+    for path in article_paths(folder):
+        try:
+            found.append(load_article(path.relative_to(folder).as_posix(), path.read_bytes())[0])
+        except UnreadableFile:
+            continue
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("questions", nargs="?", default="data/dev_questions_staff.jsonl", type=Path)
@@ -41,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     questions, errors = load_questions(args.questions)
-    articles = {a.source: a for a in load_corpus(args.corpus)[0]}
+    articles = {a.source: a for a in _load(args.corpus)}
     raw = {
         obj["id"]: obj
         for obj in map(json.loads, args.questions.read_text(encoding="utf-8").splitlines())
