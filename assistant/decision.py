@@ -5,9 +5,10 @@ retrieval already computes, fitted by `bench/abstention.py` and shipped in `abst
   all? Fitted on questions whose article is indexed (yes) or left out of the index (no), XQuAD in both
   languages plus the dev sets, cross-validated by article; its cut-off is the probability that keeps
   false refusals of answerable questions at the rate stated in the file.
-- **join**: does this further sentence answer the question on its own? Fitted on the top-ranked
-  sentences of answerable questions (yes when it holds the answer); a second or third sentence is quoted
-  only above its cut-off.
+- **join** (the sentence model): does this sentence, on its own, hold the answer? Fitted on the
+  best-ranked sentences of answerable questions; a second or third sentence is quoted only above its
+  cut-off, and where it picks the first quote more often right than the ranking does (`first_quote`), the
+  first quote is the sentence it rates highest.
 
 Before either model: a question with no word the articles contain is refused, and a question asking for a
 kind of fact (cues.py) is answered only from a sentence that states one. English and Spanish questions
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -78,6 +79,7 @@ class Decision:
     answer: dict[str, Model]  # by question language
     join: dict[str, Model]
     provenance: dict[str, Any]
+    first_quote: dict[str, str] = field(default_factory=dict)  # by language: "rank" or "join"
 
     def model(self, which: str, language: str) -> Model:
         models = self.answer if which == "answer" else self.join
@@ -87,9 +89,17 @@ class Decision:
         """Whether the articles answer the question, judged on the sentence that would be quoted first."""
         return self.model("answer", retrieval.query.language).accepts(signals(retrieval, first))
 
-    def joins(self, retrieval: Retrieval, sentence: ScoredSentence, first: ScoredSentence) -> bool:
+    def holds_answer(self, retrieval: Retrieval, sentence: ScoredSentence) -> float:
+        """The sentence model's probability that the sentence, on its own, holds the answer."""
+        return self.model("join", retrieval.query.language).probability(signals(retrieval, sentence))
+
+    def joins(self, retrieval: Retrieval, sentence: ScoredSentence) -> bool:
         """Whether a further sentence answers the question on its own."""
         return self.model("join", retrieval.query.language).accepts(signals(retrieval, sentence))
+
+    def first_by_model(self, language: str) -> bool:
+        """Whether the first quote is the sentence the sentence model rates highest (else the best-ranked)."""
+        return self.first_quote.get(language, self.first_quote.get("es", "rank")) == "join"
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Decision:
@@ -98,6 +108,7 @@ class Decision:
             {lang: Model.from_json(m) for lang, m in models["answer"].items()},
             {lang: Model.from_json(m) for lang, m in models["join"].items()},
             data.get("provenance", {}),
+            dict(data.get("first_quote", {})),
         )
 
 

@@ -21,6 +21,7 @@ MAX_SENTENCES = 3
 # A typed question ("when …") is answered from the best-ranked of the first TYPE_WINDOW sentences that
 # states the kind of fact asked for; none of them does: abstain.
 TYPE_WINDOW = 5
+CANDIDATES = 8  # best-ranked sentences that may join the first quote
 # Another article states the same fact (it is listed in `also_in`, never quoted twice) when its sentence
 # gives the same value for a typed question and is close to the quote (cosine) or a near-copy (share of
 # the smaller sentence's terms); otherwise when it is both close and shares half the terms. Set by eye on
@@ -32,15 +33,17 @@ CORROBORATION_CANDIDATES = 30  # nearest sentences of the whole index looked at 
 Titles = dict[str, tuple[str, str | None]]
 
 
-def first_sentence(retrieval: Retrieval) -> ScoredSentence | None:
-    """The sentence to quote first: the best-ranked one, or for a typed question the best-ranked of the
-    first TYPE_WINDOW that states the kind of fact asked for."""
-    ranked = retrieval.sentences
-    if not ranked:
+def first_sentence(retrieval: Retrieval, decision: Decision | None = None) -> ScoredSentence | None:
+    """The sentence to quote first, among the first TYPE_WINDOW ranked that state the kind of fact asked
+    for (all of them, for an untyped question): the best-ranked, or the one the sentence model rates
+    highest where the fitted weights say that is more often right."""
+    window = [s for s in retrieval.sentences[:TYPE_WINDOW] if s.cue]
+    if not window:
         return None
-    if retrieval.query.qtype is None:
-        return ranked[0]
-    return next((s for s in ranked[:TYPE_WINDOW] if s.answer_spans), None)
+    decision = decision or load()
+    if decision.first_by_model(retrieval.query.language):
+        return max(window, key=lambda s: decision.holds_answer(retrieval, s))
+    return window[0]
 
 
 def select(retrieval: Retrieval, decision: Decision | None = None) -> list[ScoredSentence]:
@@ -48,20 +51,20 @@ def select(retrieval: Retrieval, decision: Decision | None = None) -> list[Score
     decision = decision or load()
     if not retrieval.query.known_terms:
         return []
-    first = first_sentence(retrieval)
+    first = first_sentence(retrieval, decision)
     if first is None or not decision.answers(retrieval, first):
         return []
     chosen = [first]
     short = short_answer(retrieval, first, 1)
     value = short.text if short else None
-    for candidate in retrieval.sentences:
+    for candidate in retrieval.sentences[:CANDIDATES]:
         if len(chosen) == MAX_SENTENCES:
             break
         if candidate is first or not candidate.cue:
             continue
         if any(_same_fact(retrieval, c, candidate.text, _cosine(c, candidate), value) for c in chosen):
             continue  # the same fact again (another article, other words): listed in `also_in`, not quoted
-        if decision.joins(retrieval, candidate, first):
+        if decision.joins(retrieval, candidate):
             chosen.append(candidate)
     return chosen
 

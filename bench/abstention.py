@@ -9,20 +9,26 @@ Data (collected through the real retriever, then saved to --rows so that a refit
   left-out articles must abstain (nothing else is about them), the others must not. Every question is
   thus asked once as unanswerable and F-1 times as answerable.
 - The dev sets (data/dev_questions.jsonl, data/dev_questions_staff.jsonl) over data/articles, labelled by
-  their `answerable` field and answer patterns.
+  their `answerable` field and answer patterns (a sentence holds the answer when a pattern matches it and
+  its source is listed).
 
-For each question the row holds the features (assistant/decision.py) of the sentence that would be
-quoted first, and of the next-ranked sentences with whether each holds the answer. Questions the rules
-refuse before any model (no word the articles contain; a typed question with no sentence of its kind)
-count as refusals in every rate and are not fitted.
+A row holds, for the best-ranked sentences of a question, their features (assistant/decision.py), whether
+each holds the answer and whether each states the kind of fact asked for. The rules that refuse before any
+model (no word the articles contain; a typed question with no sentence of its kind among the first
+TYPE_WINDOW) count as refusals in every rate.
 
 Models: scikit-learn logistic regression (standardised features, L2), one per language, fitted on all
-rows; reported rates are out-of-fold: GroupKFold by article (an XQuAD article, or the dev corpus's
-source of a question) so that no article's questions are both fitted and scored. Dev rows weigh DEV_WEIGHT
-each (their questions are what staff ask; XQuAD's are many). The answer cut-off is the highest
-probability whose out-of-fold false-refusal rate on answerable XQuAD questions (rules included) stays
-at --false-refusals; the join cut-off is the lowest probability at which out-of-fold joined sentences
-are right at least JOIN_PRECISION of the time. Nothing is keyed to question ids.
+rows; every rate reported is out of fold: GroupKFold by article (an XQuAD article, or the sample article
+that answers a dev question) so that no article's questions are both fitted and scored. Dev questions
+weigh DEV_WEIGHT each (they are what staff ask; XQuAD's are many). In order:
+1. the sentence model ("join"): does this sentence hold the answer?
+2. the first quote: the best-ranked sentence of the window, or the one the sentence model rates highest,
+   whichever is right more often;
+3. the answer model on the first quote's features; its cut-off is the highest probability whose false
+   refusals of answerable XQuAD questions (rules included) stay at --false-refusals;
+4. the join cut-off: the most answers right minus wrong quotes (JOIN_LOSS wrong quotes are worth one
+   answer), on XQuAD and the dev sets.
+Nothing is keyed to question ids.
 """
 
 from __future__ import annotations
@@ -45,7 +51,7 @@ from xquad import LANGUAGES, contains_answer, load_questions, load_squad, make_s
 from assistant import Assistant  # noqa: E402
 from assistant.decision import FEATURES, WEIGHTS, signals  # noqa: E402
 from assistant.evaluation import load_questions as load_dev  # noqa: E402
-from assistant.extractive import first_sentence  # noqa: E402
+from assistant.extractive import CANDIDATES, MAX_SENTENCES, TYPE_WINDOW  # noqa: E402
 from assistant.retrieval import Retrieval  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 
@@ -53,32 +59,26 @@ PROJECT = Path(__file__).resolve().parent.parent
 DEV_SETS = (PROJECT / "data" / "dev_questions.jsonl", PROJECT / "data" / "dev_questions_staff.jsonl")
 DEV_CORPUS = PROJECT / "data" / "articles"
 DEFAULT_ROWS = PROJECT / "bench" / "results" / "abstention_rows.jsonl"
-CANDIDATES = 6  # ranked sentences looked at as possible extra quotes
+RANKED = CANDIDATES  # best-ranked sentences kept per question (first quote and possible extra quotes)
 DEV_WEIGHT = 10.0
-JOIN_PRECISION = 0.7
 CV_FOLDS = 5
 C = 1.0  # inverse L2 strength (scikit-learn's default)
+JOIN_GRID = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
+JOIN_LOSS = 2.0
 
 
 # --- collecting ---------------------------------------------------------------------------------------
 
 
 def observe(retrieval: Retrieval, right) -> dict:
-    """The row of one question: rule outcome, features of the first sentence, candidates for joining."""
+    """The row of one question: whether a content word is known, and the best-ranked sentences with their
+    features, whether each holds the answer and whether each states the kind of fact asked for."""
     query = retrieval.query
     row: dict = {"kind": query.kind, "known_terms": query.known_terms}
-    first = first_sentence(retrieval) if query.known_terms else None
-    row["rule"] = (
-        "no terms" if not query.known_terms else "no sentence of the kind" if first is None else None
-    )
-    if first is None:
-        return row
-    row["first"] = {**signals(retrieval, first), "right": right(first)}
-    row["candidates"] = [
-        {**signals(retrieval, s), "right": right(s), "cue": s.cue}
-        for s in retrieval.sentences[: CANDIDATES + 1]
-        if s is not first
-    ][:CANDIDATES]
+    row["sentences"] = [
+        {**signals(retrieval, s), "right": right(s), "cue": bool(s.cue), "rank": rank}
+        for rank, s in enumerate(retrieval.sentences[:RANKED])
+    ]
     return row
 
 
@@ -158,7 +158,9 @@ def collect_dev(out) -> None:
 
 
 def _matrix(items: list[dict]) -> np.ndarray:
-    return np.array([[float(it[f]) for f in FEATURES] for it in items], dtype=float)
+    return np.array([[float(it[f]) for f in FEATURES] for it in items], dtype=float).reshape(
+        -1, len(FEATURES)
+    )
 
 
 def fit_logistic(X: np.ndarray, y: np.ndarray, w: np.ndarray):
@@ -195,105 +197,171 @@ def raw_coefficients(model) -> tuple[dict[str, float], float]:
     return {f: round(float(c), 6) for f, c in zip(FEATURES, coef, strict=True)}, round(intercept, 6)
 
 
-def answer_cutoff(
-    p: np.ndarray, answerable: np.ndarray, ruled_out: int, n_answerable: int, rate: float
-) -> float:
-    """The highest cut-off whose false refusals (rules included) on answerable questions stay ≤ rate."""
+def answer_cutoff(p: np.ndarray, ruled_out: int, n_answerable: int, rate: float) -> float:
+    """The highest cut-off whose false refusals (rules included) on answerable questions stay <= rate;
+    `p`: out-of-fold probabilities of the answerable questions the rules let through."""
     allowed = int(np.floor(rate * n_answerable)) - ruled_out
-    scores = np.sort(p[answerable])
-    if allowed < 0:
-        return float(scores[0])  # the rules alone refuse more: refuse nothing more
+    scores = np.sort(p)
+    if not len(scores):
+        return 0.5
+    if allowed <= 0:
+        return float(scores[0])  # the rules alone refuse that many: the model refuses none of these
     if allowed >= len(scores):
         return 1.0
-    return float(scores[allowed])  # the allowed lowest answerable scores fall under it
+    return float(scores[allowed])  # the `allowed` lowest answerable scores fall under it
 
 
-def join_cutoff(p: np.ndarray, y: np.ndarray, precision: float) -> float:
-    order = np.argsort(-p)
-    right = np.cumsum(y[order])
-    share = right / np.arange(1, len(order) + 1)
-    ok = np.flatnonzero(share >= precision)
-    return float(p[order][ok[-1]]) if len(ok) else 1.0
+def _window(row: dict) -> list[dict]:
+    """The sentences a first quote may come from: of the first TYPE_WINDOW, those of the kind asked."""
+    if not row["known_terms"]:
+        return []
+    return [x for x in row["sentences"] if x["rank"] < TYPE_WINDOW and x["cue"]]
 
 
-def rates(rows: list[dict], accepted: dict[int, bool]) -> dict[str, tuple[int, int]]:
-    """(refused, total) of answerable and of unanswerable rows; `accepted` by row index."""
-    out = {"false_refusals": [0, 0], "abstentions": [0, 0]}
-    for i, r in enumerate(rows):
-        key = "false_refusals" if r["answerable"] else "abstentions"
-        out[key][1] += 1
-        out[key][0] += not accepted.get(i, False)
-    return {k: (v[0], v[1]) for k, v in out.items()}
+def choose_join_cutoff(curve: list[tuple[float, dict]]) -> float:
+    """The cut-off with the most answers right minus wrong quotes, JOIN_LOSS wrong quotes per answer (a
+    quote that does not say what the answer claims is the worst failure, but a missed answer counts too);
+    XQuAD and the dev sets together, each dev question weighing DEV_WEIGHT. Ties: the higher cut-off."""
+
+    def value(stats: dict) -> float:
+        total = 0.0
+        for name, w in (("xquad", 1.0), ("dev", DEV_WEIGHT)):
+            right, _, quotes_right, quotes = stats[name]
+            total += w * (JOIN_LOSS * right - (quotes - quotes_right))
+        return total
+
+    return max(curve, key=lambda c: (value(c[1]), c[0]))[0]
 
 
 def fit(rows: list[dict], false_refusals: float) -> tuple[dict, list[str]]:
     models: dict = {"answer": {}, "join": {}}
+    choice: dict[str, str] = {}
     report: list[str] = []
     evaluation: dict = {}
     for lang in LANGUAGES:
         mine = [r for r in rows if r["lang"] == lang]
-        fitted = [i for i, r in enumerate(mine) if r.get("first")]
-        X = _matrix([mine[i]["first"] for i in fitted])
-        y = np.array([mine[i]["answerable"] for i in fitted], dtype=int)
-        w = np.array([1.0 if mine[i]["set"] == "xquad" else DEV_WEIGHT for i in fitted])
-        groups = np.array([mine[i]["group"] for i in fitted])
-        p = out_of_fold(X, y, w, groups)
-        basis = "xquad" if any(r["set"] == "xquad" for r in mine) else None  # None: the dev sets (--dev-only)
-        xq = np.array([basis is None or mine[i]["set"] == basis for i in fitted])
-        on_basis = [r for r in mine if basis is None or r["set"] == basis]
-        n_answerable = sum(1 for r in on_basis if r["answerable"])
-        ruled = sum(1 for r in on_basis if r["answerable"] and not r.get("first"))
-        cut = answer_cutoff(p[xq], y[xq].astype(bool), ruled, n_answerable, false_refusals)
-        model = fit_logistic(X, y, w)
-        coef, intercept = raw_coefficients(model)
+        weight = {id(r): (1.0 if r["set"] == "xquad" else DEV_WEIGHT) for r in mine}
+        basis = "xquad" if any(r["set"] == "xquad" for r in mine) else None  # None: dev sets only
+
+        def on_basis(r: dict, basis: str | None = basis) -> bool:
+            return basis is None or r["set"] == basis
+
+        # 1. The sentence model ("join"): does this sentence hold the answer? Sentences of the kind asked,
+        #    of answerable questions.
+        items = [
+            (r, x) for r in mine if r["answerable"] and r["known_terms"] for x in r["sentences"] if x["cue"]
+        ]
+        Xs = _matrix([x for _, x in items])
+        ys = np.array([x["right"] for _, x in items], dtype=int)
+        ws = np.array([weight[id(r)] for r, _ in items])
+        gs = np.array([r["group"] for r, _ in items])
+        ps = out_of_fold(Xs, ys, ws, gs)
+        sentence_p = {(id(r), x["rank"]): pi for (r, x), pi in zip(items, ps, strict=True)}
+        join = fit_logistic(Xs, ys, ws)
+        jcoef, jintercept = raw_coefficients(join)
+
+        def p_of(r: dict, x: dict, join=join, sentence_p=sentence_p) -> float:
+            key = (id(r), x["rank"])
+            if key in sentence_p:
+                return sentence_p[key]
+            return float(join.predict_proba(_matrix([x]))[0, 1])  # unanswerable: never in its training
+
+        # 2. The first quote: by rank, or by the sentence model; whichever is right more often.
+        def first_of(r: dict, how: str, p_of=p_of) -> dict | None:
+            window = _window(r)
+            if not window:
+                return None
+            return window[0] if how == "rank" else max(window, key=lambda cand, r=r: p_of(r, cand))
+
+        right_first = {}
+        for how in ("rank", "join"):
+            firsts = [first_of(r, how) for r in mine if r["answerable"] and on_basis(r)]
+            right_first[how] = sum(bool(f and f["right"]) for f in firsts)
+        how = "join" if right_first["join"] > right_first["rank"] else "rank"
+        choice[lang] = how
+        n_basis = sum(1 for r in mine if r["answerable"] and on_basis(r))
+        report.append(
+            f"{lang} first quote holds the answer (answerable {basis or 'dev'} questions, out of fold): "
+            f"best-ranked {right_first['rank']}/{n_basis}, best by the sentence model "
+            f"{right_first['join']}/{n_basis} -> {how}"
+        )
+
+        # 3. The answer model on the first quote's features.
+        fitted = [(r, first_of(r, how)) for r in mine]
+        fitted = [(r, f) for r, f in fitted if f is not None]
+        X = _matrix([f for _, f in fitted])
+        y = np.array([r["answerable"] for r, _ in fitted], dtype=int)
+        w = np.array([weight[id(r)] for r, _ in fitted])
+        g = np.array([r["group"] for r, _ in fitted])
+        p = out_of_fold(X, y, w, g)
+        through = [pi for (r, _), pi in zip(fitted, p, strict=True) if r["answerable"] and on_basis(r)]
+        cut = answer_cutoff(np.array(through), n_basis - len(through), n_basis, false_refusals)
+        answer = fit_logistic(X, y, w)
+        coef, intercept = raw_coefficients(answer)
         models["answer"][lang] = {"coefficients": coef, "intercept": intercept, "cutoff": round(cut, 6)}
-        accepted = {i: bool(pi >= cut) for i, pi in zip(fitted, p, strict=True)}
-        evaluation[lang] = {}
+        answered = {id(r): f for (r, f), pi in zip(fitted, p, strict=True) if pi >= cut}
+
+        # 4. The join cut-off: further sentences of the kind, rated by the sentence model (out of fold).
+        def quotes(r: dict, jcut: float, answered=answered, p_of=p_of) -> list[dict]:
+            f = answered.get(id(r))
+            if f is None:
+                return []
+            extra = [x for x in r["sentences"] if x is not f and x["cue"] and p_of(r, x) >= jcut]
+            return [f, *extra][:MAX_SENTENCES]
+
+        curve = []
+        for jcut in JOIN_GRID:
+            stats = {}
+            for name in ("xquad", "dev"):
+                sub = [r for r in mine if (r["set"] == "xquad") == (name == "xquad") and r["answerable"]]
+                quoted = [quotes(r, jcut) for r in sub]
+                stats[name] = (
+                    sum(any(x["right"] for x in q) for q in quoted),
+                    len(sub),
+                    sum(x["right"] for q in quoted for x in q),
+                    sum(len(q) for q in quoted),
+                )
+            curve.append((jcut, stats))
+        jcut = choose_join_cutoff(curve)
+        models["join"][lang] = {"coefficients": jcoef, "intercept": jintercept, "cutoff": round(jcut, 6)}
+        report.append(
+            f"{lang} extra quotes by cut-off: answerable questions answered right (any quote), quotes right"
+        )
+        for c, st in curve:
+            cells = "   ".join(
+                f"{n} {st[n][0]}/{st[n][1]}, quotes {st[n][2]}/{st[n][3]}"
+                for n in ("xquad", "dev")
+                if st[n][1]
+            )
+            report.append(f"   {c:.2f}  {cells}{'  <- chosen' if c == jcut else ''}")
+
+        evaluation[lang] = {"first_quote": how, "join_curve": {f"{c:.2f}": st for c, st in curve}}
         for name in ("xquad", "dev_questions", "dev_questions_staff"):
-            idx = [i for i, r in enumerate(mine) if r["set"] == name]
-            sub = rates([mine[i] for i in idx], {k: accepted.get(i, False) for k, i in enumerate(idx)})
-            evaluation[lang][name] = sub
-            fr, ab = sub["false_refusals"], sub["abstentions"]
+            sub = [r for r in mine if r["set"] == name]
+            fr = (
+                sum(1 for r in sub if r["answerable"] and id(r) not in answered),
+                sum(r["answerable"] for r in sub),
+            )
+            ab = (
+                sum(1 for r in sub if not r["answerable"] and id(r) not in answered),
+                sum(not r["answerable"] for r in sub),
+            )
+            evaluation[lang][name] = {"false_refusals": fr, "abstentions": ab}
             report.append(
                 f"{lang} {name:<20} false refusals {_pct(fr)}   abstentions when unanswerable {_pct(ab)}"
             )
-        rules = Counter(r["rule"] for r in mine if r["set"] == "xquad" and r["answerable"] and r["rule"])
-        report.append(f"{lang} rules refusing answerable XQuAD questions: {dict(rules) or 'none'}")
-
-        # join: next-ranked sentences of answerable, answered questions
-        cands = [
-            (r, c) for r in mine if r.get("first") and r["answerable"] for c in r["candidates"] if c["cue"]
-        ]
-        Xj = _matrix([c for _, c in cands])
-        yj = np.array([c["right"] for _, c in cands], dtype=int)
-        wj = np.array([1.0 if r["set"] == "xquad" else DEV_WEIGHT for r, _ in cands])
-        gj = np.array([r["group"] for r, _ in cands])
-        pj = out_of_fold(Xj, yj, wj, gj)
-        jcut = join_cutoff(pj, yj, JOIN_PRECISION)
-        jmodel = fit_logistic(Xj, yj, wj)
-        jcoef, jintercept = raw_coefficients(jmodel)
-        models["join"][lang] = {"coefficients": jcoef, "intercept": jintercept, "cutoff": round(jcut, 6)}
-        joined = pj >= jcut
-        report.append(
-            f"{lang} join: {int(joined.sum())} of {len(yj)} candidate sentences would join out of fold, "
-            f"{int(yj[joined].sum())} of them right ({_share(yj[joined].sum(), joined.sum())}); "
-            f"cut-off {jcut:.3f}"
+        ruled = Counter(
+            "no terms" if not r["known_terms"] else "no sentence of the kind"
+            for r in mine
+            if r["set"] == "xquad" and r["answerable"] and not _window(r)
         )
-        evaluation[lang]["join"] = {
-            "joined": int(joined.sum()),
-            "right": int(yj[joined].sum()),
-            "candidates": len(yj),
-        }
-    return {"models": models, "evaluation": evaluation}, report
+        report.append(f"{lang} rules refusing answerable XQuAD questions: {dict(ruled) or 'none'}")
+    return {"models": models, "first_quote": choice, "evaluation": evaluation}, report
 
 
 def _pct(pair: tuple[int, int]) -> str:
     hits, total = pair
     return f"{hits}/{total} = {100 * hits / total:.1f}%" if total else "n/a"
-
-
-def _share(a, b) -> str:
-    return f"{100 * a / b:.1f}%" if b else "n/a"
 
 
 def main() -> None:
@@ -332,10 +400,15 @@ def main() -> None:
         },
         "cv": f"GroupKFold({CV_FOLDS}) by article; rates below are out-of-fold",
         "answer_cutoff": f"highest probability with XQuAD false refusals (rules included) <= {args.false_refusals}",
-        "join_cutoff": f"lowest probability with out-of-fold joined sentences right >= {JOIN_PRECISION}",
+        "join_cutoff": f"most answers right minus wrong quotes, {JOIN_LOSS} wrong quotes per answer, out of fold",
         "evaluation": fitted["evaluation"],
     }
-    weights = {"features": list(FEATURES), "models": fitted["models"], "provenance": provenance}
+    weights = {
+        "features": list(FEATURES),
+        "first_quote": fitted["first_quote"],
+        "models": fitted["models"],
+        "provenance": provenance,
+    }
     args.out.write_text(json.dumps(weights, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print("\n".join(report))
     print(f"\nwrote {args.out} ({len(rows)} rows, {time.perf_counter() - started:.0f} s)")
