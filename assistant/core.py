@@ -183,8 +183,8 @@ class Assistant:
     def _english(self, result: Answer) -> dict[str, str]:
         """A machine translation of the quoted (Spanish) answer for an English question: `answer_en`, and
         `short_answer_en`. Labelled as such wherever shown; the quotes themselves stay verbatim."""
-        if self.answer_translator is None or result.abstained or not result.citations:
-            return {}
+        if self.answer_translator is None or result.abstained or result.answerer != "extractive":
+            return {}  # a generated answer is already in the question's language
         found = {}
         english = self.answer_translator(result.answer)
         if english:
