@@ -17,7 +17,7 @@ from . import translate
 from .answer import Answer
 from .chunkstore import Listed
 from .core import Assistant, InvalidQuestion, NoIndex
-from .corpus import Article, UnreadableFile
+from .corpus import Article, UnreadableFile, human_size
 from .language import detect
 from .settings import Settings
 from .ui_corpus import IndexJob, check_upload, save_upload
@@ -29,7 +29,6 @@ from .ui_render import (
     articles_html,
     empty_article_html,
     empty_sources_html,
-    human_size,
     notice_html,
     sources_html,
     status_html,
@@ -227,8 +226,8 @@ class Page:
         for file in files:
             name = Path(file).name  # Gradio keeps the client's file name as the temp file's basename
             try:
-                text, note = check_upload(Path(file), name, self.settings.max_upload_bytes)
-                target, new = save_upload(self.settings.corpus_dir, name, text)
+                data, suffix, note = check_upload(Path(file), name, self.settings.max_upload_bytes)
+                target, new = save_upload(self.settings.corpus_dir, name, data, suffix)
             except (UnreadableFile, OSError) as exc:
                 lines.append((False, str(exc)))
                 continue
@@ -354,7 +353,10 @@ def build(assistant: Assistant, job: IndexJob | None = None) -> gr.Blocks:
                         articles = gr.HTML(
                             page.articles(), elem_id="article-list", js_on_load=asset("articles.js")
                         )
-                        gr.Markdown(f"### Add articles\n`.txt` or `.md`, UTF-8 text, up to {limit} each.")
+                        gr.Markdown(
+                            f"### Add articles\nText, Markdown, saved web pages, PDF, Word (.docx), e-mail "
+                            f"(.eml) or RSS/Atom feeds, up to {limit} each."
+                        )
                         files = gr.File(
                             file_count="multiple",
                             type="filepath",

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .answer import Answer, Citation
-from .corpus import Article
+from .corpus import Article, human_size
 
 _MARKER = re.compile(r"\[(\d+)\]")
 CONTEXT_CHARS = 360  # paragraph text kept on each side of a quote in a source card
@@ -26,12 +26,6 @@ class ArticleRow:
 
 def esc(text: str) -> str:
     return html.escape(text, quote=True)
-
-
-def human_size(size: int) -> str:
-    if size < 1024:
-        return f"{size} B"
-    return f"{size / 1024:.1f} KB" if size < 1024**2 else f"{size / 1024**2:.1f} MB"
 
 
 def meta_line(date: str | None, source: str, extra: str = "") -> str:
@@ -116,7 +110,7 @@ def source_card(c: Citation, turn: int, article: Article | None, translation: st
     return (
         f"<div class='source-card' id='source-{turn}-{c.n}'>"
         f"<div class='card-head'><span class='badge'>[{c.n}]</span> <b>{esc(c.title)}</b></div>"
-        f"{meta_line(c.date, c.source)}"
+        f"{meta_line(c.date, c.source, f'page {c.page}' if c.page else '')}"
         f"<blockquote class='passage'>{passage}</blockquote>{mt}"
         f"<button class='open-article' data-source='{esc(c.source)}' data-n='{c.n}'>"
         "Show in article ›</button></div>"
