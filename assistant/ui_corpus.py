@@ -13,7 +13,7 @@ from pathlib import Path
 
 from . import formats
 from .core import Assistant, EmptyCorpus, IndexBusy
-from .corpus import SUFFIXES, UnreadableFile, human_size, read_articles, scan
+from .corpus import UnreadableFile, human_size, read_articles, scan
 
 # The suffix an upload is saved with, by the format sniffed from its content (its own suffix if it fits).
 SAVED_SUFFIX = {"text": ".txt", "markdown": ".md", "html": ".html", "pdf": ".pdf", "docx": ".docx",
@@ -103,14 +103,11 @@ def check_upload(path: Path, name: str, limit: int) -> tuple[bytes, str, str | N
     if size > limit:
         raise UnreadableFile(name, f"too large ({human_size(size)}; the limit is {human_size(limit)} a file)")
     data = path.read_bytes()
-    fmt = formats.sniff(data, name) if data.strip() else None
-    if fmt is None:
-        kinds = ", ".join(sorted(SUFFIXES))
-        raise UnreadableFile(name, f"not a document this assistant reads ({kinds}), not added")
     try:
         articles, warnings = read_articles(name, data)
     except UnreadableFile as exc:
         raise UnreadableFile(name, f"{exc.reason}, not added") from None
+    fmt = formats.sniff(data, name) or "text"  # it was read, so it has a format
     suffix = Path(name).suffix.lower()
     suffix = suffix if suffix in FITTING.get(fmt, {SAVED_SUFFIX[fmt]}) else SAVED_SUFFIX[fmt]
     notes = [f"{len(articles)} articles"] if len(articles) > 1 else []

@@ -67,7 +67,9 @@ def app(playwright_api, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Si
     root = tmp_path_factory.mktemp("ui")
     corpus = root / "articles"
     shutil.copytree(ARTICLES, corpus)
-    settings = Settings(corpus_dir=corpus, index_dir=root / "index", models_dir=MODELS_DIR)
+    settings = Settings(
+        corpus_dir=corpus, index_dir=root / "index", models_dir=MODELS_DIR, max_upload_bytes=2 * 1024 * 1024
+    )
     assistant = Assistant(settings)
     job = IndexJob(assistant)
     demo = build(assistant, job).queue()
@@ -210,9 +212,9 @@ def test_bad_uploads_are_rejected_with_a_reason(page, app, expect, tmp_path: Pat
     before = sorted(p.name for p in app.corpus.iterdir())
     page.locator("#upload input[type=file]").set_input_files([str(binary), str(big), str(other)])
     report = page.locator("#upload-report")
-    expect(report).to_contain_text("scan.txt: looks binary")
+    expect(report).to_contain_text("scan.txt: an image; text in images needs OCR, not added")
     expect(report).to_contain_text("huge.md: too large")
-    expect(report).to_contain_text("notes.pdf: only .txt and .md")
+    expect(report).to_contain_text("notes.pdf: not a readable PDF")
     expect(report.locator(".upload-bad")).to_have_count(3)
     assert sorted(p.name for p in app.corpus.iterdir()) == before
     shot(page, "05-upload-errors")
