@@ -123,12 +123,11 @@ def _progress_bar():
                 total=p.chars_total,
                 unit="B",
                 unit_scale=True,
-                desc="Indexing",
-                bar_format="{desc} {percentage:3.0f}%|{bar:24}| {postfix} [{elapsed}<{remaining}, {rate_fmt}]",
+                bar_format="Indexing {percentage:3.0f}%|{bar:24}| {desc} [{elapsed}<{remaining}, {rate_fmt}]",
                 file=sys.stderr,
                 disable=None,  # not a terminal (a log, CI): no bar
             )
-        bar.set_postfix_str(
+        bar.set_description_str(
             f"{p.files_done:,}/{p.files_total:,} files, {p.passages:,} passages", refresh=False
         )
         bar.update(p.chars_done - bar.n)

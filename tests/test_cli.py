@@ -94,3 +94,24 @@ def test_index_command_reports_skipped_files(tmp_path: Path):
     result = _run("index", "--corpus", str(corpus), "--index", str(tmp_path / "i"))
     assert result.exit_code == 0, result.output
     assert "1 added" in result.stdout and "b.txt" in result.stderr
+
+
+def test_index_progress_is_one_bar_of_files_and_passages(monkeypatch):
+    import io
+
+    from assistant.cli import _progress_bar
+    from assistant.indexing import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    update = _progress_bar()
+    update(Progress(files_total=2, chars_total=1000))
+    update(Progress(files_done=1, files_total=2, chars_done=400, chars_total=1000, passages=4))
+    update(Progress(files_done=2, files_total=2, chars_done=1000, chars_total=1000, passages=10))
+    shown = terminal.getvalue()
+    assert "Indexing 100%" in shown and "2/2 files, 10 passages" in shown and shown.endswith("\n")
+    assert shown.count("\n") == 1  # one bar, closed once
