@@ -16,7 +16,7 @@ import gradio as gr
 from . import translate
 from .answer import Answer
 from .chunkstore import Listed
-from .core import Assistant, InvalidQuestion, NoIndex
+from .core import Assistant, IndexBusy, InvalidQuestion, NoIndex
 from .corpus import Article, UnreadableFile, human_size
 from .language import detect
 from .settings import Settings
@@ -205,7 +205,7 @@ class Page:
         if data.get("action") == "open" and self.article(str(data.get("source"))) is not None:
             session.article = str(data["source"])
             focus = data.get("n") if isinstance(data.get("n"), int) else None
-            view, rows = self.article_view(session, focus), articles_html(self.rows(), session.article)
+            view, rows = self.article_view(session, focus), self.article_list(session.article)
             return session, gr.skip(), view, rows, gr.Tabs(selected="articles")
         return session, gr.skip(), gr.skip(), gr.skip(), gr.skip()
 
@@ -214,7 +214,7 @@ class Page:
         if self.article(source) is None:
             return session, gr.skip(), gr.skip()
         session.article = source
-        return session, self.article_view(session), articles_html(self.rows(), source)
+        return session, self.article_view(session), self.article_list(source)
 
     def on_upload(self, files: list[str] | None, session: Session, progress: gr.Progress = PROGRESS) -> tuple:
         """Check, save and index uploaded articles: (report, article list, file box, status)."""
@@ -238,16 +238,18 @@ class Page:
         if saved:
             progress(0.1, desc=f"Indexing {len(saved)} new article{'s' if len(saved) > 1 else ''}…")
             lines = self._index_uploads(saved) + lines
-        rows = articles_html(self.rows(), session.article)
+        rows = self.article_list(session.article)
         return upload_report_html(lines), rows, None, self.status()
 
     def _index_uploads(self, saved: dict[str, str]) -> list[tuple[bool, str]]:
         try:
-            self.assistant.index()
+            report = self.assistant.index()
+        except IndexBusy as exc:
+            return [(False, f"{said}; not indexed yet: {exc}") for said in saved.values()]
         except Exception:
             log.exception("indexing uploads failed")
             return [(False, f"{said}; indexing failed (see the server log)") for said in saved.values()]
-        self.job.state = "ready"
+        self.job.state, self.job.skipped = "ready", report.warnings
         indexed = self.indexed()
         return [
             (True, f"{said} and indexed ({indexed[s].chunks} passages): ask about it now")
@@ -267,7 +269,11 @@ class Page:
         return [], Session(), empty_sources_html(), gr.Code(visible=False), _notice(None)
 
     def articles(self, session: Session | None = None) -> str:
-        return articles_html(self.rows(), session.article if session else None)
+        return self.article_list(session.article if session else None)
+
+    def article_list(self, open_source: str | None) -> str:
+        """The indexed articles, then the files of the corpus folder that could not be read, and why."""
+        return articles_html(self.rows(), open_source, self.job.skipped)
 
     def markdown(self, session: Session) -> gr.Code:
         result = session.current

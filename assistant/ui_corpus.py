@@ -36,6 +36,7 @@ class IndexJob:
         self.state = "ready" if ready else "waiting"  # waiting, indexing, ready, empty, failed
         self.detail = ""
         self.files = 0
+        self.skipped: list[str] = []  # the last sync's warnings: files left out, each with its reason
         self._started = 0.0
 
     @property
@@ -64,6 +65,7 @@ class IndexJob:
             self.state = "failed"
             return
         print(f"index: {report.summary()}")
+        self.skipped = report.warnings
         self.state = "ready"
 
     def _has_index(self) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .answer import Answer, Citation
@@ -137,9 +137,10 @@ def sources_html(
 # Articles view ------------------------------------------------------------------------------------------
 
 
-def articles_html(rows: list[ArticleRow], open_source: str | None = None) -> str:
+def articles_html(rows: list[ArticleRow], open_source: str | None = None, skipped: Sequence[str] = ()) -> str:
+    """The article list (buttons that open an article), then the files left out, each with its reason."""
     if not rows:
-        return "<p class='notice'>No articles indexed yet.</p>"
+        return "<p class='notice'>No articles indexed yet.</p>" + _skipped_html(skipped)
     items = []
     for row in rows:
         cls = "article-row open" if row.source == open_source else "article-row"
@@ -148,7 +149,15 @@ def articles_html(rows: list[ArticleRow], open_source: str | None = None) -> str
             f"<span class='title'>{esc(row.title)}</span>"
             f"{meta_line(row.date, row.source, human_size(row.size))}</button>"
         )
-    return f"<div class='article-list'>{''.join(items)}</div>"
+    return f"<div class='article-list'>{''.join(items)}</div>" + _skipped_html(skipped)
+
+
+def _skipped_html(skipped: Sequence[str]) -> str:
+    if not skipped:
+        return ""
+    items = "".join(f"<li>{esc(line)}</li>" for line in skipped)
+    label = f"{len(skipped)} file{'s' if len(skipped) > 1 else ''} not indexed"
+    return f"<details class='skipped' id='skipped-files'><summary>{label}</summary><ul>{items}</ul></details>"
 
 
 def article_html(

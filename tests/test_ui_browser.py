@@ -67,6 +67,7 @@ def app(playwright_api, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Si
     root = tmp_path_factory.mktemp("ui")
     corpus = root / "articles"
     shutil.copytree(ARTICLES, corpus)
+    (corpus / "roto.pdf").write_bytes(b"%PDF-1.4 cut short")  # listed as not indexed, with the reason
     settings = Settings(
         corpus_dir=corpus, index_dir=root / "index", models_dir=MODELS_DIR, max_upload_bytes=2 * 1024 * 1024
     )
@@ -124,7 +125,7 @@ def test_startup_shows_indexing_then_ready(page, app, expect) -> None:
     expect(status).to_contain_text("Starting")
     expect(page.locator("#question textarea")).to_be_disabled()
     app.job.start()  # the first run: the page is already up while the index is built
-    expect(status).to_contain_text("Indexing… 5 files")
+    expect(status).to_contain_text("Indexing… 6 files")  # roto.pdf too: it is read, then skipped
     shot(page, "00-startup-indexing")
     expect(status).to_contain_text("Ready · 5 articles indexed")
     expect(page.locator("#question textarea")).to_be_enabled()
@@ -199,6 +200,14 @@ def test_uploaded_article_is_answerable(page, app, expect, tmp_path: Path) -> No
     page.locator("#chat [data-testid='bot'] a.cite").first.click()
     expect(page.locator("#sources-panel")).to_contain_text("Sources of an earlier answer")
     expect(page.locator("#source-0-1")).to_be_in_viewport()
+
+
+def test_files_that_could_not_be_read_are_listed_with_the_reason(page, app, expect) -> None:
+    tab(page, "Articles")
+    skipped = page.locator("#skipped-files")
+    expect(skipped).to_contain_text("1 file not indexed")
+    skipped.locator("summary").click()
+    expect(skipped).to_contain_text("roto.pdf: not a readable PDF")
 
 
 def test_bad_uploads_are_rejected_with_a_reason(page, app, expect, tmp_path: Path) -> None:
