@@ -180,9 +180,15 @@ def article_html(
         note = f"<p class='notice'>Highlighted: the sentences cited for “{esc(question)}”.</p>"
     return (
         f"<div class='article-view'><h3>{esc(article.title)}</h3>"
-        f"{meta_line(article.date, article.source, human_size(size))}{note}"
+        f"{meta_line(article.date, article.source, _size_and_page(size, citations, focus))}{note}"
         f"<div class='article-body'>{body}</div></div>"
     )
+
+
+def _size_and_page(size: int, citations: list[Citation], focus: int | None) -> str:
+    """The file's size, and for a PDF the page of the citation in focus."""
+    page = next((c.page for c in citations if c.n == focus and c.page), None)
+    return human_size(size) + (f" · cited on page {page}" if page else "")
 
 
 def empty_article_html() -> str:
