@@ -47,10 +47,11 @@ def test_stdin_gives_json_lines_one_per_question(indexed_settings):
     result = _run("ask", "--index", str(indexed_settings.index_dir), stdin=questions)
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.stdout.splitlines()]
-    assert len(lines) == 3
+    assert len(lines) == 4  # one per input line, the blank one included
     assert "23 de enero" in lines[0]["answer"]
-    assert "too long" in lines[1]["error"]
-    assert lines[2]["abstained"] is True and lines[2]["answer"] == "No encontré esto en los artículos."
+    assert "Please type a question" in lines[1]["error"]
+    assert "too long" in lines[2]["error"]
+    assert lines[3]["abstained"] is True and lines[3]["answer"] == "No encontré esto en los artículos."
 
 
 @pytest.mark.parametrize("question", ["", "   \n\t "])
