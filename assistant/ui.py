@@ -38,7 +38,7 @@ from .ui_render import (
     upload_report_html,
     user_html,
 )
-from .ui_server import PageGuard, discarding_uploads, use_private_temp_dir
+from .ui_server import PageGuard, discarding_uploads, skip_monitoring_summaries, use_private_temp_dir
 
 log = logging.getLogger(__name__)
 
@@ -425,6 +425,7 @@ def build(assistant: Assistant, job: IndexJob | None = None) -> gr.Blocks:
             page.ask_json, gr.Textbox(visible=False), gr.JSON(visible=False), api_name="ask"
         )
     # api_open=False: the REST routes (/run/NAME) don't skip the queue and its limits.
+    skip_monitoring_summaries()
     return demo.queue(api_open=False)
 
 
@@ -437,6 +438,7 @@ def launch_options(settings: Settings) -> dict[str, Any]:
         "theme": gr.themes.Default(font=FONTS),
         "footer_links": [],
         "show_error": False,
+        "enable_monitoring": False,  # else /monitoring/summary tells anyone which events ran, how often
         "share": False,
         # Oversized files get a clear message from on_upload; this only stops absurd uploads early.
         "max_file_size": 5 * settings.max_upload_bytes,

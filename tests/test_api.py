@@ -148,6 +148,11 @@ def test_uploads_are_refused_to_programs(app, tmp_path: Path) -> None:
     assert planted.exists()
 
 
+def test_no_monitoring_pages(app) -> None:
+    for path in ("/monitoring", "/monitoring/summary"):
+        assert httpx.get(app.url + path, timeout=30).status_code == 403
+
+
 def test_the_page_can_call_its_own_events(app) -> None:
     cookies = page_cookies(app.url)
     response = join(app.url, app.private["on_tick"], [None], cookies=cookies)
