@@ -69,6 +69,7 @@ class Level:
     max_ms: float = 0.0
     requests_per_s: float = 0.0
     server_cpu_ms_per_request: float | None = None
+    client_cpu_ms_per_request: float = 0.0  # this process: the N gradio_client clients
     examples: list[str] = field(default_factory=list)  # first few errors / wrong replies
 
 
@@ -233,6 +234,7 @@ def run_level(
                     level.examples.append(seen)
 
     cpu_before = app.cpu_seconds() if app else None
+    client_cpu = time.process_time()
     started = time.perf_counter()
     threads = [threading.Thread(target=worker, args=(c,)) for c in clients]
     for t in threads:
@@ -241,6 +243,7 @@ def run_level(
         t.join()
     level.seconds = round(time.perf_counter() - started, 2)
     cpu_after = app.cpu_seconds() if app else None
+    client_cpu = time.process_time() - client_cpu
     for client in clients:
         client.close()
     level.requests = len(latencies)
@@ -250,6 +253,7 @@ def run_level(
         level.p95_ms = round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] * 1000, 1)
         level.max_ms = round(ordered[-1] * 1000, 1)
         level.requests_per_s = round(len(ordered) / level.seconds, 1)
+        level.client_cpu_ms_per_request = round(client_cpu * 1000 / len(ordered), 1)
     if cpu_before is not None and cpu_after is not None and ordered:
         level.server_cpu_ms_per_request = round((cpu_after - cpu_before) * 1000 / len(ordered), 1)
     return level
@@ -270,17 +274,17 @@ def measure(url: str, label: str, args: argparse.Namespace, app: App | None) -> 
 
 
 def format_row(level: Level) -> str:
-    cpu = "" if level.server_cpu_ms_per_request is None else f"{level.server_cpu_ms_per_request:8.1f}"
+    server = "" if level.server_cpu_ms_per_request is None else f"{level.server_cpu_ms_per_request:.0f}"
     return (
         f"{level.label:<28} /{level.endpoint:<5}{level.clients:>4}{level.requests:>6}{level.errors:>5}"
         f"{level.wrong:>6}{level.p50_ms:>9.0f}{level.p95_ms:>9.0f}{level.max_ms:>9.0f}"
-        f"{level.requests_per_s:>8.1f}{cpu}"
+        f"{level.requests_per_s:>8.1f}{server:>9}{level.client_cpu_ms_per_request:>9.0f}"
     )
 
 
 HEADER = (
     f"{'run':<28} {'api':<6}{'N':>3}{'reqs':>6}{'err':>5}{'wrong':>6}{'p50 ms':>9}{'p95 ms':>9}"
-    f"{'max ms':>9}{'req/s':>8}{'srv cpu ms/req':>15}"
+    f"{'max ms':>9}{'req/s':>8}{'cpu ms/req: server':>19}{'clients':>9}"
 )
 
 
@@ -295,6 +299,7 @@ def main() -> None:
     parser.add_argument("--url", help="attach to a running app (loopback only) instead of starting one")
     parser.add_argument("--baseline", metavar="REV", help="also measure the code at this git revision, first")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE", help="for started apps")
+    parser.add_argument("--label", default="after (this tree)", help="name of the run of this tree")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args()
     env = dict(item.split("=", 1) for item in args.env)
@@ -305,7 +310,7 @@ def main() -> None:
     else:
         if args.baseline:
             runs.append((f"before ({args.baseline})", Path("baseline")))
-        runs.append(("after (this tree)", PROJECT))
+        runs.append((args.label, PROJECT))
 
     levels: list[Level] = []
     codes: dict[str, str] = {}  # run label -> where its app imported `assistant` from
