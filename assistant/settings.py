@@ -67,4 +67,7 @@ class Settings(BaseSettings):
     # Chat server
     host: str = "127.0.0.1"
     port: int = 7860
+    answer_workers: int = Field(
+        4, description="Questions the chat answers at once; the rest wait in its queue"
+    )
     max_upload_bytes: int = 2 * 1024 * 1024

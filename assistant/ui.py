@@ -408,11 +408,24 @@ def build(assistant: Assistant, job: IndexJob | None = None) -> gr.Blocks:
         timer = gr.Timer(1.0)
 
         # Only `chat` and `ask` are API endpoints; the other events serve the page alone (PageGuard refuses
-        # them to other clients).
+        # them to other clients). Answers share a pool of workers: retrieval is thread-safe.
         private: dict[str, Any] = {"api_visibility": "private"}
+        answering: dict[str, Any] = {
+            "concurrency_id": "answer",
+            "concurrency_limit": assistant.settings.answer_workers,
+        }
         chat_out = [box, chat, session, sources, view, md, ask_notice]
-        box.submit(page.respond, [box, chat, session], chat_out, api_name="chat", show_progress="minimal")
-        chat.example_select(page.on_example, [chat, session], chat_out, show_progress="minimal", **private)
+        box.submit(
+            page.respond,
+            [box, chat, session],
+            chat_out,
+            api_name="chat",
+            show_progress="minimal",
+            **answering,
+        )
+        chat.example_select(
+            page.on_example, [chat, session], chat_out, show_progress="minimal", **private, **answering
+        )
         sources.click(page.on_sources, [session], [session, sources, view, articles, tabs], **private)
         articles.click(page.on_article, [session], [session, view, articles], **private)
         files.upload(page.on_upload, [files, session], [report, articles, files, status], **private)
@@ -422,7 +435,7 @@ def build(assistant: Assistant, job: IndexJob | None = None) -> gr.Blocks:
         timer.tick(page.on_tick, [session], startup, show_progress="hidden", **private)
         demo.load(page.on_tick, [session], startup, show_progress="hidden", **private)
         gr.Button(visible=False).click(
-            page.ask_json, gr.Textbox(visible=False), gr.JSON(visible=False), api_name="ask"
+            page.ask_json, gr.Textbox(visible=False), gr.JSON(visible=False), api_name="ask", **answering
         )
     # api_open=False: the REST routes (/run/NAME) don't skip the queue and its limits.
     skip_monitoring_summaries()
