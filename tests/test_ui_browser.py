@@ -17,6 +17,7 @@ from assistant.core import Assistant
 from assistant.llm import ExtractiveAnswerer, LLMAnswerer
 from assistant.settings import Settings
 from assistant.ui import IndexJob, build, launch_options
+from assistant.ui_server import temp_dir
 from tests.conftest import ARTICLES, MODELS_DIR, free_port
 from tests.scripted import ScriptedChatModel, citing
 
@@ -73,7 +74,7 @@ def app(playwright_api, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Si
     )
     assistant = Assistant(settings)
     job = IndexJob(assistant)
-    demo = build(assistant, job).queue()
+    demo = build(assistant, job)
     port = free_port()
     demo.launch(
         prevent_thread_lock=True,
@@ -227,6 +228,13 @@ def test_bad_uploads_are_rejected_with_a_reason(page, app, expect, tmp_path: Pat
     expect(report.locator(".upload-bad")).to_have_count(3)
     assert sorted(p.name for p in app.corpus.iterdir()) == before
     shot(page, "05-upload-errors")
+
+
+def test_uploads_leave_no_temp_copies(app) -> None:
+    """Gradio copies every upload into its temp dir; once handled (added or refused) the copy is gone."""
+    cache = temp_dir()
+    assert cache.name.startswith("briefing-gradio-")  # private to this process
+    assert [p for p in cache.rglob("*") if p.is_file()] == []
 
 
 def test_answer_warnings_show_under_the_answer(page, app, expect) -> None:
