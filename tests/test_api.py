@@ -182,7 +182,9 @@ def test_upload_temp_copies_are_deleted_once_handled(app) -> None:
     assert join(app.url, app.private["on_upload"], [payload, None], cookies=cookies).status_code == 200
     report = completed(app.url, "test-session", cookies)["output"]["data"][0]
     assert "water.txt: saved as water.txt and indexed" in report
-    assert "scan.txt: looks binary" in report and "notes.exe" in report
+    # The type comes from the content: an image is refused, text under an odd name is saved as text.
+    assert "scan.txt: an image; text in images needs OCR, not added" in report
+    assert "notes.exe: saved as notes.txt" in report
     assert (app.corpus / "water.txt").is_file()
     assert not any(Path(p).exists() or Path(p).parent.exists() for p in paths)
     leftovers = [p for p in cache.rglob("*") if p.is_file()]
