@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-deps model index run test test-fast bench bench-scale lint format clean \
+.PHONY: install system-deps model index run test test-fast bench bench-scale bench-load lint format clean \
 	llm-server-install llm-server test-llm
 
 install: $(STAMP)
@@ -60,6 +60,12 @@ bench: model
 # random vectors (about an hour and a half on 2 cores).
 bench-scale: model
 	$(BIN)/python bench/scale.py
+
+# The chat API under load: 1, 5 and 20 gradio_client clients on loopback (a few minutes);
+# BASELINE=<git rev> measures that revision first, in the same run.
+BASELINE ?=
+bench-load: model
+	$(BIN)/python bench/load.py $(if $(BASELINE),--baseline $(BASELINE))
 
 lint: install
 	$(BIN)/ruff check assistant tests bench app.py

@@ -34,7 +34,7 @@ class Citation(BaseModel):
     source: str = Field(description="Path relative to the corpus directory")
     title: str
     date: str | None = None
-    quote: str = Field(description="Exactly text[start:end] of the decoded source file")
+    quote: str = Field(description="Exactly text[start:end] of the source's canonical text")
     start: int
     end: int
     chunk_id: str
@@ -42,6 +42,9 @@ class Citation(BaseModel):
     also_in: list[Corroboration] = Field(
         default_factory=list, description="Other articles that state the same fact (extractive answers)"
     )
+    format: str | None = Field(None, description="text, markdown, html, pdf, docx, eml or feed")
+    page: int | None = Field(None, description="PDF: the page (from 1) where the quote starts")
+    parent: str | None = Field(None, description="An e-mail attachment: the message it came with")
 
 
 class Answer(BaseModel):

@@ -123,12 +123,11 @@ def _progress_bar():
                 total=p.chars_total,
                 unit="B",
                 unit_scale=True,
-                desc="Indexing",
-                bar_format="{desc} {percentage:3.0f}%|{bar:24}| {postfix} [{elapsed}<{remaining}, {rate_fmt}]",
+                bar_format="Indexing {percentage:3.0f}%|{bar:24}| {desc} [{elapsed}<{remaining}, {rate_fmt}]",
                 file=sys.stderr,
                 disable=None,  # not a terminal (a log, CI): no bar
             )
-        bar.set_postfix_str(
+        bar.set_description_str(
             f"{p.files_done:,}/{p.files_total:,} files, {p.passages:,} passages", refresh=False
         )
         bar.update(p.chars_done - bar.n)
@@ -151,9 +150,11 @@ def ask(
 
     assistant = _assistant(_settings(corpus, index, top_k=k), refresh=corpus is not None)
     if question is None:
-        for line in sys.stdin:
-            if line.strip():
-                typer.echo(_answer_json(assistant, line.rstrip("\n")))
+        # One JSON line for every input line, blank or undecodable ones included, so that outputs line
+        # up with inputs; bytes that are not UTF-8 become U+FFFD.
+        for raw in sys.stdin.buffer:
+            line = raw.decode("utf-8", "surrogateescape").rstrip("\r\n")
+            typer.echo(_answer_json(assistant, line))
         return
     try:
         result = assistant.ask(question)
@@ -164,11 +165,16 @@ def ask(
 
 def _answer_json(assistant, question: str) -> str:
     from .core import InvalidQuestion
+    from .question import clean
 
     try:
         return assistant.ask(question).model_dump_json()
     except InvalidQuestion as exc:
-        return json.dumps({"question": question, "error": str(exc)}, ensure_ascii=False)
+        error = str(exc)
+    except Exception:  # one bad line must not end the batch: say so on its line and go on
+        logging.getLogger(__name__).exception("answering failed")
+        error = "Something went wrong while answering; the error was logged."
+    return json.dumps({"question": clean(question), "error": error}, ensure_ascii=False)
 
 
 def render_text(result) -> str:
@@ -221,14 +227,14 @@ def eval_command(
     fail_under: Annotated[list[str] | None, typer.Option(help="METRIC=VALUE floor; exit 1 if missed")] = None,
 ) -> None:
     """Score answers and check every citation against the corpus files."""
-    from .evaluation import run_cli
+    from .evaluation import Corpus, run_cli
 
     settings = _settings(corpus, index)
     code = run_cli(
         questions,
         assistant_factory=lambda: _assistant(settings, refresh=True),
         answers_path=answers,
-        corpus_dir=settings.corpus_dir,
+        corpus_dir=Corpus(settings.corpus_dir, settings.index_dir),
         out=out,
         fail_under=fail_under or [],
     )

@@ -13,9 +13,12 @@ from .answer import Answer
 from .chunkstore import Listed
 from .corpus import Article
 from .embeddings import SentenceTransformerEmbeddings
+from .formats.base import page_of
 from .indexing import EmptyCorpus, Index, IndexBusy, Progress, SyncReport, sync
 from .language import detect
 from .llm import Answerer, LLMUnavailable, make_answerer
+from .question import clean as clean_question
+from .question import unshout
 from .retrieval import HybridRetriever, Retrieval
 from .settings import Settings
 
@@ -113,7 +116,8 @@ class Assistant:
         return self.store.chunks.text(source)
 
     def check_question(self, question: str) -> str:
-        question = question.strip()
+        """The question cleaned (see question.clean); raises InvalidQuestion when empty or too long."""
+        question = clean_question(question)
         if not question:
             raise InvalidQuestion("Please type a question.")
         limit = self.settings.max_question_chars
@@ -160,12 +164,13 @@ class Assistant:
         turns = conversation.window(history, self.settings.history_turns)
         standalone = conversation.standalone_question(question, turns, self.answerer.condense)
         condensed = time.perf_counter()
-        retrieval = self.retriever.search(standalone or question)
+        retrieval = self.retriever.search(unshout(standalone or question))
         retrieved = time.perf_counter()
         # The search query's language is the question's, unless a follow-up was rewritten.
         language = detect(question) if standalone else retrieval.query.language
         result = yield from self.answerer.stream(retrieval, question, language, retrieval.titles)
-        result.standalone_question = standalone
+        result.question, result.standalone_question = question, standalone
+        self._describe_sources(result)
         finished = time.perf_counter()
         result.timings_ms = {
             "retrieval": _ms(condensed, retrieved),
@@ -194,6 +199,17 @@ class Assistant:
             if short:
                 found["short_answer_en"] = short
         return found
+
+    def _describe_sources(self, result: Answer) -> None:
+        """Each citation's format, PDF page and parent message, from the chunk store."""
+        documents = {}
+        for c in result.citations:
+            if c.source not in documents:
+                documents[c.source] = self.store.chunks.document(c.source, with_text=False)
+            doc = documents[c.source]
+            if doc is not None:
+                c.format, c.parent = doc.format, doc.extra.get("parent")
+                c.page = page_of(doc.extra.get("pages") or [], c.start)
 
 
 def _ms(a: float, b: float) -> float:

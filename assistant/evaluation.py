@@ -1,11 +1,14 @@
 """Scoring answers and their citations against a question set (the answer contract in DESIGN.md).
 
-Every citation is checked against the corpus files themselves, never against the index: its quote must
-equal the decoded file's text at ``start:end``. Rates whose denominator is empty are ``None`` ("n/a").
+Every citation is checked against its source's canonical text (DESIGN.md): its quote must equal the text
+at ``start:end``. The canonical text is the one stored with the index (what the assistant read; nothing
+is extracted again), else, for a source the index does not hold, the file read afresh the same way.
+Rates whose denominator is empty are ``None`` ("n/a").
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import posixpath
@@ -14,6 +17,7 @@ import sys
 import textwrap
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -28,8 +32,9 @@ from pydantic import (
     model_validator,
 )
 
+from assistant import formats
 from assistant.answer import Answer
-from assistant.corpus import UnreadableFile, read_text
+from assistant.chunkstore import FILE_NAME, ChunkStore
 
 _MARKER = re.compile(r"\[(\d+)\]")
 _SHOWN_CHARS = 300  # of a quote or a span, in reasons and in the report
@@ -206,7 +211,10 @@ def _validation_summary(exc: ValidationError) -> str:
 
 
 def score(
-    question: Question, answer: Answer | dict[str, Any], corpus_dir: Path, latency_ms: float | None = None
+    question: Question,
+    answer: Answer | dict[str, Any],
+    corpus_dir: Path | Corpus,
+    latency_ms: float | None = None,
 ) -> Record:
     """Score one answer and each of its citations against one question."""
     data = answer.model_dump(mode="json") if isinstance(answer, BaseModel) else answer
@@ -319,7 +327,7 @@ def _label(check: CitationCheck, index: int) -> str:
 def _check_citation(
     raw: Any,
     question: Question,
-    corpus_dir: Path,
+    corpus_dir: Path | Corpus,
     abstained: bool,
     texts: dict[str, tuple[str | None, str | None]],
 ) -> CitationCheck:
@@ -340,7 +348,7 @@ def _check_citation(
 
 
 def _invalid_reason(
-    check: CitationCheck, corpus_dir: Path, texts: dict[str, tuple[str | None, str | None]]
+    check: CitationCheck, corpus_dir: Path | Corpus, texts: dict[str, tuple[str | None, str | None]]
 ) -> str | None:
     source, start, end, quote = check.source, check.start, check.end, check.quote
     if source is None or start is None or end is None or quote is None:
@@ -364,7 +372,7 @@ def _invalid_reason(
 def _check_spans(
     data: dict[str, Any],
     raw_citations: list[Any],
-    corpus_dir: Path,
+    corpus_dir: Path | Corpus,
     texts: dict[str, tuple[str | None, str | None]],
 ) -> list[SpanCheck]:
     """Every `also_in` entry of every citation, and the `short_answer`, checked like a citation against
@@ -390,7 +398,7 @@ def _check_spans(
 
 
 def _check_span(
-    raw: Any, field: str, of: str, corpus_dir: Path, texts: dict[str, tuple[str | None, str | None]]
+    raw: Any, field: str, of: str, corpus_dir: Path | Corpus, texts: dict[str, tuple[str | None, str | None]]
 ) -> SpanCheck:
     if not isinstance(raw, dict):
         return SpanCheck(of=of, reason="not a JSON object")
@@ -417,23 +425,68 @@ def _inside_citation(short: dict[str, Any], raw_citations: list[Any]) -> bool:
     return False
 
 
-def _read_source(corpus_dir: Path, source: str) -> tuple[str | None, str | None]:
-    """(text, None) or (None, why the source cannot be checked). Never reads outside corpus_dir."""
+@dataclass(frozen=True)
+class Corpus:
+    """Where citations are checked: the corpus folder, and the index holding its canonical texts."""
+
+    dir: Path
+    index_dir: Path | None = None
+
+
+def _read_source(corpus: Path | Corpus, source: str) -> tuple[str | None, str | None]:
+    """(canonical text, None) or (None, why the source cannot be checked). Never reads outside the
+    corpus folder."""
+    corpus = corpus if isinstance(corpus, Corpus) else Corpus(Path(corpus))
     if not source or Path(source).is_absolute() or PurePosixPath(source).is_absolute():
         return None, f"source {source!r} is not a path relative to the corpus directory"
     try:
-        root = corpus_dir.resolve()
+        root = corpus.dir.resolve()
         path = (root / source).resolve()
     except (OSError, ValueError) as exc:
         return None, f"source {source!r} is not a usable path ({exc})"
     if not path.is_relative_to(root):
         return None, f"source {source!r} escapes the corpus directory"
-    if not path.is_file():
+    stored = _indexed_text(corpus, root, source) if corpus.index_dir else None
+    return (stored, None) if stored is not None else _extracted_text(root, source)
+
+
+def _indexed_text(corpus: Corpus, root: Path, source: str) -> str | None:
+    """The canonical text the index holds for source, if it was read from the file now in the corpus
+    folder (same checksum) or that file is gone; None otherwise (another corpus, a changed file)."""
+    if corpus.index_dir is None or not (corpus.index_dir / FILE_NAME).is_file():
+        return None
+    doc = _store(corpus.index_dir).document(source)
+    if doc is None:
+        return None
+    try:
+        data = (root / doc.path).read_bytes()
+    except OSError:
+        return doc.text  # the file was deleted since: its citations stay checkable
+    return doc.text if hashlib.sha256(data).hexdigest() == doc.sha256 else None
+
+
+@lru_cache(maxsize=4)
+def _store(index_dir: Path) -> ChunkStore:
+    return ChunkStore(index_dir)
+
+
+def _extracted_text(root: Path, source: str) -> tuple[str | None, str | None]:
+    """The canonical text of a source the index does not hold, read from its file as the indexer would:
+    the file is the longest leading part of `source` that is a file ("mail.eml/report.pdf" is an
+    attachment of mail.eml, "feed.xml#2" an entry of feed.xml)."""
+    parts = PurePosixPath(source.split("#", 1)[0]).parts
+    for n in range(len(parts), 0, -1):
+        path = root.joinpath(*parts[:n])
+        if path.is_file():
+            break
+    else:
         return None, f"source file {source!r} not found in the corpus directory"
     try:
-        return read_text(path), None
-    except (OSError, UnreadableFile) as exc:
+        items = formats.extract(path.read_bytes(), path.relative_to(root).as_posix())
+    except (OSError, formats.UnreadableFile) as exc:
         return None, f"source file {source!r} cannot be read ({exc})"
+    text = next((item.text for item in items if item.source == source), None)
+    return (text, None) if text is not None else (None, f"source {source!r} not found in its file")
 
 
 def _unsupported_reason(check: CitationCheck, question: Question, abstained: bool) -> str | None:
@@ -447,9 +500,13 @@ def _unsupported_reason(check: CitationCheck, question: Question, abstained: boo
 # --- whole runs -------------------------------------------------------------------------------------
 
 
-def evaluate(assistant: Any, questions: Sequence[Question], corpus_dir: Path | None = None) -> Report:
+def evaluate(
+    assistant: Any, questions: Sequence[Question], corpus_dir: Path | Corpus | None = None
+) -> Report:
     """Ask `assistant` every question (timing each `ask`) and score the answers."""
-    corpus = Path(corpus_dir if corpus_dir is not None else assistant.settings.corpus_dir)
+    settings = assistant.settings
+    index_dir = getattr(settings, "index_dir", None)
+    corpus = corpus_dir or Corpus(Path(settings.corpus_dir), Path(index_dir) if index_dir else None)
     records = []
     for question in questions:
         started = time.perf_counter()
@@ -464,7 +521,7 @@ def evaluate(assistant: Any, questions: Sequence[Question], corpus_dir: Path | N
 
 
 def evaluate_answers(
-    answers: list[dict[str, Any]], questions: Sequence[Question], corpus_dir: Path
+    answers: list[dict[str, Any]], questions: Sequence[Question], corpus_dir: Path | Corpus
 ) -> Report:
     """Score answers produced elsewhere, matched to questions by `id` when present, else by question text."""
     by_id, by_text, warnings = _index_answers(answers, questions)
@@ -653,7 +710,7 @@ def run_cli(
     *,
     assistant_factory: Callable[[], Any] | None,
     answers_path: Path | None,
-    corpus_dir: Path,
+    corpus_dir: Path | Corpus,
     out: Path | None,
     fail_under: list[str],
 ) -> int:
@@ -684,7 +741,7 @@ def _cli_report(
     questions_path: Path,
     assistant_factory: Callable[[], Any] | None,
     answers_path: Path | None,
-    corpus_dir: Path,
+    corpus_dir: Path | Corpus,
 ) -> Report:
     questions = _load(load_questions, questions_path)
     if not questions:

@@ -19,7 +19,7 @@ from filelock import FileLock, Timeout
 
 from .chunking import Chunk, chunk_article
 from .chunkstore import SCHEMA_VERSION, ChunkStore, Document, FileState, encode_terms
-from .corpus import Article, UnreadableFile, article_paths, load_article
+from .corpus import SUFFIXES, Article, UnreadableFile, read_articles, scan
 from .embeddings import SentenceTransformerEmbeddings
 from .lexical import LexicalIndex, analyze, current_generation
 from .settings import Settings
@@ -128,7 +128,10 @@ def _sync(
     _prepare(index, rebuild, report)
     store = index.chunks
     _recover(index)
-    paths = {p.relative_to(corpus_dir).as_posix(): p for p in article_paths(corpus_dir)}
+    found = scan(corpus_dir, index.settings.max_file_bytes)
+    report.warnings += found.warnings
+    report.notices += [found.notice] if found.notice else []
+    paths = found.files
     states, skipped = store.states(), store.skipped()
     todo, progress = _plan(paths, states, skipped, report)
     on_progress(progress)
@@ -149,7 +152,7 @@ def _sync(
         report.removed.extend(removed)
     _bring_lexical_up_to_date(index)
     if store.count_documents() == 0:
-        raise EmptyCorpus(f"no readable .txt or .md article in {corpus_dir}")
+        raise EmptyCorpus(f"no readable article in {corpus_dir} ({', '.join(sorted(SUFFIXES))})")
     return report
 
 
@@ -258,19 +261,19 @@ class _Batch:
         if before:  # the file changed: its old chunks go first, whatever the new bytes give
             _forget(self.index, [source])
         try:
-            article, warning = load_article(source, data)
+            articles, warnings = read_articles(source, data)
         except UnreadableFile as exc:
             store.skip(source, *stat, str(exc))
             report.warnings.append(str(exc))
             if before:
                 report.removed.append(source)
             return
-        if warning:
-            report.warnings.append(warning)
-        chunks = chunk_article(article, self.index.settings.chunk_chars)
-        self.documents.append((_document(article, source, digest, stat), chunks))
+        report.warnings += warnings
+        for article in articles:
+            chunks = chunk_article(article, self.index.settings.chunk_chars)
+            self.documents.append((_document(article, source, digest, stat), chunks))
+            self.size += len(chunks)
         self.outcomes.append((source, before is not None))
-        self.size += len(chunks)
 
     def flush(self, report: SyncReport) -> int:
         """Embed, store and record the batch; returns the passages embedded."""
@@ -324,7 +327,8 @@ def _document(article: Article, source: str, digest: str, stat: tuple[int, int])
         mtime_ns=stat[1],
         title=article.title,
         date=article.date,
-        extra={"body": [article.body_start, article.body_end]},
+        format=article.format,
+        extra={**article.extra, "body": [article.body_start, article.body_end]},
         text=article.text,
     )
 

@@ -18,7 +18,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="BRIEFING_", extra="ignore")
 
     # Where things live
-    corpus_dir: Path = Field(PROJECT_DIR / "data" / "articles", description="Folder of .txt/.md articles")
+    corpus_dir: Path = Field(
+        PROJECT_DIR / "data" / "articles", description="Folder of articles, read recursively"
+    )
     index_dir: Path = Field(PROJECT_DIR / "index", description="Where the built index is kept")
     models_dir: Path = Field(USER_MODELS_DIR, description="Converted models, shared by every index")
     prompts_dir: Path = Field(PROJECT_DIR / "prompts", description="Prompt templates, loaded by name")
@@ -47,6 +49,10 @@ class Settings(BaseSettings):
         256, description="Passages embedded and committed together; a crash redoes at most one such batch"
     )
 
+    max_file_bytes: int = Field(
+        20 * 1024 * 1024, description="Larger corpus files are skipped, with a warning"
+    )
+
     # Chunking and retrieval
     chunk_chars: int = Field(
         1200,
@@ -70,4 +76,5 @@ class Settings(BaseSettings):
     # Chat server
     host: str = "127.0.0.1"
     port: int = 7860
-    max_upload_bytes: int = 2 * 1024 * 1024
+    answer_workers: int = Field(4, description="Questions the chat answers at once; the rest wait in its queue")
+    max_upload_bytes: int = Field(20 * 1024 * 1024, description="Per-file upload limit in the chat")

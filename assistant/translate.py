@@ -46,8 +46,10 @@ class Translator:
 
     def _translate(self, text: str) -> str:
         proc = self._pipeline()
-        # Newlines would split the stream; a trailing blank before \0 makes every stage flush.
-        line = _STREAM_SPECIALS.sub(r"\\\1", " ".join(text.split()))
+        # Newlines would split the stream; a trailing blank before \0 makes every stage flush. A \0 in the
+        # text would end it early and put the pipeline a reply behind: each later question would get the
+        # translation of the one before it (another user's, in the chat).
+        line = _STREAM_SPECIALS.sub(r"\\\1", " ".join(text.replace("\0", " ").split()))
         assert proc.stdin is not None and proc.stdout is not None
         proc.stdin.write(line.encode() + b" \0")
         proc.stdin.flush()
@@ -58,6 +60,8 @@ class Translator:
             if not chunk:
                 raise TimeoutError("no answer from apertium")
             out += chunk
+        if out.count(b"\0") != 1:
+            raise ValueError("apertium is out of step with its input")
         return re.sub(r"\\(.)", r"\1", out.rstrip(b"\0").decode()).strip()
 
     def _pipeline(self) -> subprocess.Popen[bytes]:

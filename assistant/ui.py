@@ -5,19 +5,21 @@
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from . import translate
 from .answer import Answer
 from .chunkstore import Listed
-from .core import Assistant, InvalidQuestion, NoIndex
-from .corpus import Article, UnreadableFile
+from .core import Assistant, IndexBusy, InvalidQuestion, NoIndex
+from .corpus import Article, UnreadableFile, human_size
 from .language import detect
 from .settings import Settings
 from .ui_corpus import IndexJob, check_upload, save_upload
@@ -29,13 +31,13 @@ from .ui_render import (
     articles_html,
     empty_article_html,
     empty_sources_html,
-    human_size,
     notice_html,
     sources_html,
     status_html,
     upload_report_html,
     user_html,
 )
+from .ui_server import PageGuard, discarding_uploads, skip_monitoring_summaries, use_private_temp_dir
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +98,22 @@ def stream_reply(assistant: Assistant, question: str, history: list[Answer]) -> 
 
 
 # Event handlers -----------------------------------------------------------------------------------------
+
+
+def _never_an_error(handler: Callable[..., Iterator[tuple]]) -> Callable[..., Iterator[tuple]]:
+    """A chat turn that fails unexpectedly ends with the failure message under the box, not with a
+    Gradio error (an empty `{"error": null}` for API clients, a red toast on the page)."""
+
+    @functools.wraps(handler)
+    def turn(*args: Any, **kwargs: Any) -> Iterator[tuple]:
+        try:
+            yield from handler(*args, **kwargs)
+        except Exception:
+            log.exception("the chat turn failed")
+            skip = gr.skip()
+            yield skip, skip, skip, skip, skip, skip, _notice(FAILED)
+
+    return turn
 
 
 class Page:
@@ -163,6 +181,7 @@ class Page:
 
     # Events
 
+    @_never_an_error
     def respond(self, question: str, history: list[dict], session: Session) -> Iterator[tuple]:
         """A chat turn: (box, chat, session, sources, article view, markdown box, input notice).
 
@@ -170,7 +189,7 @@ class Page:
         pending line, then the answer. Bad input is explained under the box and the chat is left alone."""
         skip, clear = gr.skip(), _notice(None)
         try:
-            question = self.assistant.check_question(question or "")
+            question = self.assistant.check_question(as_text(question))
         except InvalidQuestion as exc:
             yield skip, skip, skip, skip, skip, skip, _notice(str(exc))
             return
@@ -207,7 +226,7 @@ class Page:
         if data.get("action") == "open" and self.article(str(data.get("source"))) is not None:
             session.article = str(data["source"])
             focus = data.get("n") if isinstance(data.get("n"), int) else None
-            view, rows = self.article_view(session, focus), articles_html(self.rows(), session.article)
+            view, rows = self.article_view(session, focus), self.article_list(session.article)
             return session, gr.skip(), view, rows, gr.Tabs(selected="articles")
         return session, gr.skip(), gr.skip(), gr.skip(), gr.skip()
 
@@ -216,8 +235,9 @@ class Page:
         if self.article(source) is None:
             return session, gr.skip(), gr.skip()
         session.article = source
-        return session, self.article_view(session), articles_html(self.rows(), source)
+        return session, self.article_view(session), self.article_list(source)
 
+    @discarding_uploads  # Gradio's temp copies are deleted once handled, added or refused
     def on_upload(self, files: list[str] | None, session: Session, progress: gr.Progress = PROGRESS) -> tuple:
         """Check, save and index uploaded articles: (report, article list, file box, status)."""
         if not files:
@@ -228,8 +248,8 @@ class Page:
         for file in files:
             name = Path(file).name  # Gradio keeps the client's file name as the temp file's basename
             try:
-                text, note = check_upload(Path(file), name, self.settings.max_upload_bytes)
-                target, new = save_upload(self.settings.corpus_dir, name, text)
+                data, suffix, note = check_upload(Path(file), name, self.settings.max_upload_bytes)
+                target, new = save_upload(self.settings.corpus_dir, name, data, suffix)
             except (UnreadableFile, OSError) as exc:
                 lines.append((False, str(exc)))
                 continue
@@ -240,16 +260,18 @@ class Page:
         if saved:
             progress(0.1, desc=f"Indexing {len(saved)} new article{'s' if len(saved) > 1 else ''}…")
             lines = self._index_uploads(saved) + lines
-        rows = articles_html(self.rows(), session.article)
+        rows = self.article_list(session.article)
         return upload_report_html(lines), rows, None, self.status()
 
     def _index_uploads(self, saved: dict[str, str]) -> list[tuple[bool, str]]:
         try:
-            self.assistant.index()
+            report = self.assistant.index()
+        except IndexBusy as exc:
+            return [(False, f"{said}; not indexed yet: {exc}") for said in saved.values()]
         except Exception:
             log.exception("indexing uploads failed")
             return [(False, f"{said}; indexing failed (see the server log)") for said in saved.values()]
-        self.job.state = "ready"
+        self.job.state, self.job.skipped = "ready", report.warnings
         indexed = self.indexed()
         return [
             (True, f"{said} and indexed ({indexed[s].chunks} passages): ask about it now")
@@ -269,7 +291,11 @@ class Page:
         return [], Session(), empty_sources_html(), gr.Code(visible=False), _notice(None)
 
     def articles(self, session: Session | None = None) -> str:
-        return articles_html(self.rows(), session.article if session else None)
+        return self.article_list(session.article if session else None)
+
+    def article_list(self, open_source: str | None) -> str:
+        """The indexed articles, then the files of the corpus folder that could not be read, and why."""
+        return articles_html(self.rows(), open_source, self.job.skipped)
 
     def markdown(self, session: Session) -> gr.Code:
         result = session.current
@@ -278,10 +304,24 @@ class Page:
         return gr.Code(value=answer_markdown(result), visible=True)
 
     def ask_json(self, question: str) -> dict:
+        """The answer contract's JSON, or {"question", "error"} with a message; never an exception."""
+        question = as_text(question)
         if not self.job.ready:
             return {"question": question, "error": self.job.describe(0)}
-        text, result = reply(self.assistant, question)
-        return result.model_dump() if result else {"question": question, "error": text}
+        try:
+            text, result = reply(self.assistant, question)
+            return result.model_dump() if result else {"question": question, "error": text}
+        except Exception:
+            log.exception("answering through /ask failed")
+            return {"question": question, "error": FAILED}
+
+
+def as_text(value: object) -> str:
+    """A question as it came through the API, as text that can be sent back: None is empty, other values
+    are their str(), and lone surrogates (which JSON allows and UTF-8 doesn't) become U+FFFD, or Gradio
+    could not send the reply and the client would get an empty error."""
+    text = value if isinstance(value, str) else "" if value is None else str(value)
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 def _bot(content: str) -> dict:
@@ -301,10 +341,13 @@ def _none(_: str) -> None:
 
 
 def build(assistant: Assistant, job: IndexJob | None = None) -> gr.Blocks:
-    """The page. Without a job the assistant is taken as indexed (tests, callers that indexed first)."""
+    """The page, queued. Without a job the assistant is taken as indexed (tests, callers that indexed
+    first). Launch it with `launch_options`, which keeps the page's own events to the page."""
+    use_private_temp_dir()  # before any component: Gradio reads GRADIO_TEMP_DIR when they are made
     page = Page(assistant, job or IndexJob(assistant, ready=True))
     limit = human_size(assistant.settings.max_upload_bytes)
-    with gr.Blocks(title="Briefing assistant", analytics_enabled=False) as demo:
+    # delete_cache: an upload whose event never ran (a closed tab) is deleted after 10 minutes.
+    with gr.Blocks(title="Briefing assistant", analytics_enabled=False, delete_cache=(600, 600)) as demo:
         session = gr.State(Session())
         with gr.Row():
             with gr.Column(scale=3):
@@ -355,7 +398,10 @@ def build(assistant: Assistant, job: IndexJob | None = None) -> gr.Blocks:
                         articles = gr.HTML(
                             page.articles(), elem_id="article-list", js_on_load=asset("articles.js")
                         )
-                        gr.Markdown(f"### Add articles\n`.txt` or `.md`, UTF-8 text, up to {limit} each.")
+                        gr.Markdown(
+                            f"### Add articles\nText, Markdown, saved web pages, PDF, Word (.docx), e-mail "
+                            f"(.eml) or RSS/Atom feeds, up to {limit} each."
+                        )
                         files = gr.File(
                             file_count="multiple",
                             type="filepath",
@@ -370,11 +416,25 @@ def build(assistant: Assistant, job: IndexJob | None = None) -> gr.Blocks:
                         )
         timer = gr.Timer(1.0)
 
-        # Only `chat` and `ask` are API endpoints; the other events serve the page alone.
+        # Only `chat` and `ask` are API endpoints; the other events serve the page alone (PageGuard refuses
+        # them to other clients). Answers share a pool of workers: retrieval is thread-safe.
         private: dict[str, Any] = {"api_visibility": "private"}
+        answering: dict[str, Any] = {
+            "concurrency_id": "answer",
+            "concurrency_limit": assistant.settings.answer_workers,
+        }
         chat_out = [box, chat, session, sources, view, md, ask_notice]
-        box.submit(page.respond, [box, chat, session], chat_out, api_name="chat", show_progress="minimal")
-        chat.example_select(page.on_example, [chat, session], chat_out, show_progress="minimal", **private)
+        box.submit(
+            page.respond,
+            [box, chat, session],
+            chat_out,
+            api_name="chat",
+            show_progress="minimal",
+            **answering,
+        )
+        chat.example_select(
+            page.on_example, [chat, session], chat_out, show_progress="minimal", **private, **answering
+        )
         sources.click(page.on_sources, [session], [session, sources, view, articles, tabs], **private)
         articles.click(page.on_article, [session], [session, view, articles], **private)
         files.upload(page.on_upload, [files, session], [report, articles, files, status], **private)
@@ -384,18 +444,23 @@ def build(assistant: Assistant, job: IndexJob | None = None) -> gr.Blocks:
         timer.tick(page.on_tick, [session], startup, show_progress="hidden", **private)
         demo.load(page.on_tick, [session], startup, show_progress="hidden", **private)
         gr.Button(visible=False).click(
-            page.ask_json, gr.Textbox(visible=False), gr.JSON(visible=False), api_name="ask"
+            page.ask_json, gr.Textbox(visible=False), gr.JSON(visible=False), api_name="ask", **answering
         )
-    return demo
+    # api_open=False: the REST routes (/run/NAME) don't skip the queue and its limits.
+    skip_monitoring_summaries()
+    return demo.queue(api_open=False)
 
 
 def launch_options(settings: Settings) -> dict[str, Any]:
-    """Keyword arguments for `Blocks.launch` (Gradio 6 takes CSS there): private, no share link."""
+    """Keyword arguments for `Blocks.launch` (Gradio 6 takes CSS there): private, no share link, and the
+    page's own events kept to the page (`ui_server.PageGuard`)."""
     return {
+        "app_kwargs": {"middleware": [Middleware(PageGuard)]},
         "css": asset("ui.css"),
         "theme": gr.themes.Default(font=FONTS),
         "footer_links": [],
         "show_error": False,
+        "enable_monitoring": False,  # else /monitoring/summary tells anyone which events ran, how often
         "share": False,
         # Oversized files get a clear message from on_upload; this only stops absurd uploads early.
         "max_file_size": 5 * settings.max_upload_bytes,
@@ -408,4 +473,4 @@ def launch(settings: Settings) -> None:
     job = IndexJob(assistant)
     demo = build(assistant, job)
     job.start()
-    demo.queue().launch(server_name=settings.host, server_port=settings.port, **launch_options(settings))
+    demo.launch(server_name=settings.host, server_port=settings.port, **launch_options(settings))

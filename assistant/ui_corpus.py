@@ -1,5 +1,6 @@
 """The page's side of the corpus: indexing in the background at startup, and checking and saving
-uploaded articles (type, size and encoding checks, a safe file name, never an overwrite)."""
+uploaded articles (type sniffed from the content, size, readable text, a safe file name, never an
+overwrite)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,19 @@ import time
 import unicodedata
 from pathlib import Path
 
+from . import formats
 from .core import Assistant, EmptyCorpus, IndexBusy
-from .corpus import SUFFIXES, UnreadableFile, article_paths, decode, parse
-from .ui_render import human_size
+from .corpus import UnreadableFile, human_size, read_articles, scan
+
+# The suffix an upload is saved with, by the format sniffed from its content (its own suffix if it fits).
+SAVED_SUFFIX = {"text": ".txt", "markdown": ".md", "html": ".html", "pdf": ".pdf", "docx": ".docx",
+                "eml": ".eml", "feed": ".xml"}  # fmt: skip
+FITTING = {
+    "text": {".txt"},
+    "markdown": {".md"},
+    "html": {".html", ".htm"},
+    "feed": {".xml", ".rss", ".atom"},
+}
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +36,7 @@ class IndexJob:
         self.state = "ready" if ready else "waiting"  # waiting, indexing, ready, empty, failed
         self.detail = ""
         self.files = 0
+        self.skipped: list[str] = []  # the last sync's warnings: files left out, each with its reason
         self._started = 0.0
 
     @property
@@ -36,7 +48,8 @@ class IndexJob:
 
     def run(self) -> None:
         corpus_dir = self.assistant.settings.corpus_dir
-        self.files = len(article_paths(corpus_dir)) if corpus_dir.is_dir() else 0
+        limit = self.assistant.settings.max_file_bytes
+        self.files = len(scan(corpus_dir, limit).files) if corpus_dir.is_dir() else 0
         self.state, self._started = "indexing", time.monotonic()
         try:
             report = self.assistant.index()
@@ -52,6 +65,7 @@ class IndexJob:
             self.state = "failed"
             return
         print(f"index: {report.summary()}")
+        self.skipped = report.warnings
         self.state = "ready"
 
     def _has_index(self) -> bool:
@@ -69,7 +83,7 @@ class IndexJob:
         if self.state == "ready":
             return f"Ready · {articles} article{'' if articles == 1 else 's'} indexed"
         if self.state == "empty":
-            return f"No articles yet ({self.detail}). Add .txt or .md files in the Articles tab."
+            return f"No articles yet ({self.detail}). Add articles in the Articles tab."
         if self.state == "failed":
             return "Indexing failed; see the server log. You can still add articles in the Articles tab."
         return "Starting: the articles will be indexed in a moment…"
@@ -84,34 +98,32 @@ def safe_name(client_name: str) -> str:
     return stem + suffix
 
 
-def check_upload(path: Path, name: str, limit: int) -> tuple[str, str | None]:
-    """The text of an uploaded article and a note (e.g. re-encoded), or UnreadableFile with the reason."""
-    if Path(name).suffix.lower() not in SUFFIXES:
-        raise UnreadableFile(f"{name}: only .txt and .md articles can be added")
+def check_upload(path: Path, name: str, limit: int) -> tuple[bytes, str, str | None]:
+    """(the bytes, the suffix to save them with, a note) of an uploaded article, or UnreadableFile with
+    the reason. The format is sniffed from the content; the file must give at least one article."""
     size = path.stat().st_size
     if size > limit:
-        too_large = f"too large ({human_size(size)}; the limit is {human_size(limit)} a file)"
-        raise UnreadableFile(f"{name}: {too_large}")
+        raise UnreadableFile(name, f"too large ({human_size(size)}; the limit is {human_size(limit)} a file)")
     data = path.read_bytes()
     try:
-        text, warning = decode(data, name)
-        parse(name, text)  # raises when there is no text (after the date token)
+        articles, warnings = read_articles(name, data)
     except UnreadableFile as exc:
-        raise UnreadableFile(str(exc).replace(", skipped", ", not added")) from None
-    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\n\r\t\f")
-    if controls > len(text) // 100:
-        raise UnreadableFile(f"{name}: looks binary, not added")
-    return text, warning and "converted from cp1252 to UTF-8"
+        raise UnreadableFile(name, f"{exc.reason}, not added") from None
+    fmt = formats.sniff(data, name) or "text"  # it was read, so it has a format
+    suffix = Path(name).suffix.lower()
+    suffix = suffix if suffix in FITTING.get(fmt, {SAVED_SUFFIX[fmt]}) else SAVED_SUFFIX[fmt]
+    notes = [f"{len(articles)} articles"] if len(articles) > 1 else []
+    notes += [w.removeprefix(f"{name}: ") for w in warnings]
+    return data, suffix, "; ".join(notes) or None
 
 
-def save_upload(corpus_dir: Path, client_name: str, text: str) -> tuple[str, bool]:
-    """Save as UTF-8 under a safe, unused name; (name, False) when an identical file is already there."""
-    data = text.encode("utf-8")
-    name = safe_name(client_name)
-    stem, suffix = Path(name).stem, Path(name).suffix
+def save_upload(corpus_dir: Path, client_name: str, data: bytes, suffix: str) -> tuple[str, bool]:
+    """Save the bytes under a safe, unused name with the given suffix; (name, False) when an identical
+    file is already there."""
+    stem = Path(safe_name(client_name)).stem
     corpus_dir.mkdir(parents=True, exist_ok=True)
     for i in range(1000):
-        candidate = name if i == 0 else f"{stem}-{i}{suffix}"
+        candidate = f"{stem}{suffix}" if i == 0 else f"{stem}-{i}{suffix}"
         target = corpus_dir / candidate
         if target.exists() and target.read_bytes() == data:
             return candidate, False
@@ -121,4 +133,4 @@ def save_upload(corpus_dir: Path, client_name: str, text: str) -> tuple[str, boo
             return candidate, True
         except FileExistsError:
             continue
-    raise UnreadableFile(f"{client_name}: too many files with this name")
+    raise UnreadableFile(client_name, "too many files with this name")

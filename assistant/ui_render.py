@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .answer import Answer, Citation
-from .corpus import Article
+from .corpus import Article, human_size
 
 _MARKER = re.compile(r"\[(\d+)\]")
 CONTEXT_CHARS = 360  # paragraph text kept on each side of a quote in a source card
@@ -26,12 +26,6 @@ class ArticleRow:
 
 def esc(text: str) -> str:
     return html.escape(text, quote=True)
-
-
-def human_size(size: int) -> str:
-    if size < 1024:
-        return f"{size} B"
-    return f"{size / 1024:.1f} KB" if size < 1024**2 else f"{size / 1024**2:.1f} MB"
 
 
 def meta_line(date: str | None, source: str, extra: str = "") -> str:
@@ -171,7 +165,7 @@ def source_card(
     return (
         f"<div class='source-card' id='source-{turn}-{c.n}'>"
         f"<div class='card-head'><span class='badge'>[{c.n}]</span> <b>{esc(c.title)}</b></div>"
-        f"{meta_line(c.date, c.source)}{reported_html(c, total)}"
+        f"{meta_line(c.date, c.source, f'page {c.page}' if c.page else '')}{reported_html(c, total)}"
         f"<blockquote class='passage'>{passage}</blockquote>{mt}"
         f"<button class='open-article' data-source='{esc(c.source)}' data-n='{c.n}'>"
         "Show in article ›</button></div>"
@@ -200,9 +194,10 @@ def sources_html(
 # Articles view ------------------------------------------------------------------------------------------
 
 
-def articles_html(rows: list[ArticleRow], open_source: str | None = None) -> str:
+def articles_html(rows: list[ArticleRow], open_source: str | None = None, skipped: Sequence[str] = ()) -> str:
+    """The article list (buttons that open an article), then the files left out, each with its reason."""
     if not rows:
-        return "<p class='notice'>No articles indexed yet.</p>"
+        return "<p class='notice'>No articles indexed yet.</p>" + _skipped_html(skipped)
     items = []
     for row in rows:
         cls = "article-row open" if row.source == open_source else "article-row"
@@ -211,7 +206,15 @@ def articles_html(rows: list[ArticleRow], open_source: str | None = None) -> str
             f"<span class='title'>{esc(row.title)}</span>"
             f"{meta_line(row.date, row.source, human_size(row.size))}</button>"
         )
-    return f"<div class='article-list'>{''.join(items)}</div>"
+    return f"<div class='article-list'>{''.join(items)}</div>" + _skipped_html(skipped)
+
+
+def _skipped_html(skipped: Sequence[str]) -> str:
+    if not skipped:
+        return ""
+    items = "".join(f"<li>{esc(line)}</li>" for line in skipped)
+    label = f"{len(skipped)} file{'s' if len(skipped) > 1 else ''} not indexed"
+    return f"<details class='skipped' id='skipped-files'><summary>{label}</summary><ul>{items}</ul></details>"
 
 
 def article_html(
@@ -234,9 +237,15 @@ def article_html(
         note = f"<p class='notice'>Highlighted: the sentences cited for “{esc(question)}”.</p>"
     return (
         f"<div class='article-view'><h3>{esc(article.title)}</h3>"
-        f"{meta_line(article.date, article.source, human_size(size))}{note}"
+        f"{meta_line(article.date, article.source, _size_and_page(size, citations, focus))}{note}"
         f"<div class='article-body'>{body}</div></div>"
     )
+
+
+def _size_and_page(size: int, citations: list[Citation], focus: int | None) -> str:
+    """The file's size, and for a PDF the page of the citation in focus."""
+    page = next((c.page for c in citations if c.n == focus and c.page), None)
+    return human_size(size) + (f" · cited on page {page}" if page else "")
 
 
 def empty_article_html() -> str:

@@ -65,19 +65,25 @@ def source_paragraphs() -> list[list[str]]:
     return [_SPLIT.split(p) for p in paragraphs]
 
 
-def make_corpus(paragraphs: int, out: Path, seed: int = 0) -> dict:
-    """Write `paragraphs` distinct synthetic paragraphs as articles under out; return counts."""
+def make_corpus(paragraphs: int, out: Path, seed: int = 0, news: bool = False) -> dict:
+    """Write `paragraphs` distinct synthetic paragraphs as articles under out; return counts. `news`:
+    paragraphs of 1-3 sentences, as news articles have them, instead of whole encyclopedia paragraphs."""
     rng, pool = random.Random(seed), source_paragraphs()
+    if news:
+        pool = [[s] for p in pool for s in p]
     out.mkdir(parents=True, exist_ok=True)
     seen: set[str] = set()
     made = articles = chars = 0
     while made < paragraphs:
         group: list[str] = []
         while len(group) < min(rng.randint(3, 9), paragraphs - made):
-            sentences = list(rng.choice(pool))
-            rng.shuffle(sentences)
-            if len(sentences) >= 4 and rng.random() < 0.5:
-                sentences.pop(rng.randrange(len(sentences)))
+            if news:
+                sentences = [rng.choice(pool)[0] for _ in range(rng.choice((1, 1, 2, 2, 3)))]
+            else:
+                sentences = list(rng.choice(pool))
+                rng.shuffle(sentences)
+                if len(sentences) >= 4 and rng.random() < 0.5:
+                    sentences.pop(rng.randrange(len(sentences)))
             text = " ".join(sentences)
             if text not in seen:
                 seen.add(text)
@@ -243,9 +249,17 @@ def baseline_index(tree: Path, models: Path, corpus: Path, index: Path) -> tuple
     return wall, peak
 
 
-def measure_size(paragraphs: int, root: Path, baseline: tuple[Path, Path] | None = None) -> dict:
-    corpus, index = root / f"corpus_{paragraphs}", root / f"index_{paragraphs}"
-    row: dict = {"paragraphs_asked": paragraphs, **make_corpus(paragraphs, corpus), "synthetic": True}
+def measure_size(
+    paragraphs: int, root: Path, baseline: tuple[Path, Path] | None = None, news: bool = False
+) -> dict:
+    name = f"{paragraphs}{'_news' if news else ''}"
+    corpus, index = root / f"corpus_{name}", root / f"index_{name}"
+    row: dict = {
+        "paragraphs_asked": paragraphs,
+        **make_corpus(paragraphs, corpus, news=news),
+        "synthetic": True,
+    }
+    row["shape"] = "news: 1-3 sentences a paragraph" if news else "encyclopedia paragraphs"
     print(
         f"[{paragraphs}] corpus: {row['articles']} articles, {row['chars'] / 1e6:.1f} M chars",
         file=sys.stderr,
@@ -306,20 +320,24 @@ def print_table(rows: list[dict]) -> None:
         ("speedup_vs_baseline", "×before", "{:.2f}"),
         ("baseline_peak_rss_mb", "MB before", "{:,.0f}"),
     ]
-    print("| " + " | ".join(h for _, h, _ in cols) + " | vectors |")
+    print("| " + " | ".join(h for _, h, _ in cols) + " | vectors; paragraphs |")
     print("|" + "---|" * (len(cols) + 1))
     for row in rows:
         cells = []
         for key, _, fmt in cols:
             value = row.get(key)
             cells.append("–" if value is None else (fmt(value) if callable(fmt) else fmt.format(value)))
-        print("| " + " | ".join(cells) + f" | {row.get('vectors', 'e5 (int8 passages)')} |")
+        vectors = row.get("vectors", "e5 (int8 passages)")
+        print("| " + " | ".join(cells) + f" | {vectors}; {row.get('shape', 'encyclopedia paragraphs')} |")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="*", default=list(SIZES))
     ap.add_argument("--random", type=int, nargs="*", default=[200_000], help="paragraphs, random vectors")
+    ap.add_argument(
+        "--news", type=int, nargs="*", default=[2500], help="news-shaped paragraphs (1-3 sentences)"
+    )
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     ap.add_argument("--keep", type=Path, default=None, help="build in this dir and keep it")
     ap.add_argument("--baseline", type=Path, default=None, help="another checkout to compare with")
@@ -338,6 +356,9 @@ def main() -> None:
         )
         for size in args.sizes:
             rows.append(measure_size(size, root, baseline))
+            print(json.dumps(rows[-1]), file=sys.stderr)
+        for size in args.news:
+            rows.append(measure_size(size, root, baseline, news=True))
             print(json.dumps(rows[-1]), file=sys.stderr)
         for size in args.random:
             rows.append(measure_random(size, root))

@@ -47,10 +47,11 @@ def test_stdin_gives_json_lines_one_per_question(indexed_settings):
     result = _run("ask", "--index", str(indexed_settings.index_dir), stdin=questions)
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.stdout.splitlines()]
-    assert len(lines) == 3
+    assert len(lines) == 4  # one per input line, the blank one included
     assert "23 de enero" in lines[0]["answer"]
-    assert "too long" in lines[1]["error"]
-    assert lines[2]["abstained"] is True and lines[2]["answer"] == "No encontré esto en los artículos."
+    assert "Please type a question" in lines[1]["error"]
+    assert "too long" in lines[2]["error"]
+    assert lines[3]["abstained"] is True and lines[3]["answer"] == "No encontré esto en los artículos."
 
 
 @pytest.mark.parametrize("question", ["", "   \n\t "])
@@ -94,3 +95,24 @@ def test_index_command_reports_skipped_files(tmp_path: Path):
     result = _run("index", "--corpus", str(corpus), "--index", str(tmp_path / "i"))
     assert result.exit_code == 0, result.output
     assert "1 added" in result.stdout and "b.txt" in result.stderr
+
+
+def test_index_progress_is_one_bar_of_files_and_passages(monkeypatch):
+    import io
+
+    from assistant.cli import _progress_bar
+    from assistant.indexing import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    update = _progress_bar()
+    update(Progress(files_total=2, chars_total=1000))
+    update(Progress(files_done=1, files_total=2, chars_done=400, chars_total=1000, passages=4))
+    update(Progress(files_done=2, files_total=2, chars_done=1000, chars_total=1000, passages=10))
+    shown = terminal.getvalue()
+    assert "Indexing 100%" in shown and "2/2 files, 10 passages" in shown and shown.endswith("\n")
+    assert shown.count("\n") == 1  # one bar, closed once

@@ -3,21 +3,22 @@ from pathlib import Path
 import pytest
 
 from assistant.chunking import chunk_article, sentences
-from assistant.corpus import Article, UnreadableFile, article_paths, load_article, parse
+from assistant.corpus import Article, UnreadableFile, parse, read_articles, scan
 from tests.conftest import ARTICLES
 
 
 def load_corpus(folder: Path) -> tuple[list[Article], list[str]]:
     """Every readable article under folder, and a warning per file skipped or re-decoded."""
-    articles, warnings = [], []
-    for path in article_paths(folder):
+    found = scan(folder, 20 * 1024 * 1024)
+    articles, warnings = [], list(found.warnings)
+    for source, path in found.files.items():
         try:
-            article, warning = load_article(path.relative_to(folder).as_posix(), path.read_bytes())
+            read, notes = read_articles(source, path.read_bytes())
         except UnreadableFile as exc:
             warnings.append(str(exc))
             continue
-        articles.append(article)
-        warnings += [warning] if warning else []
+        articles += read
+        warnings += notes
     return articles, warnings
 
 
@@ -52,12 +53,15 @@ def test_bad_files_are_skipped_with_a_warning_naming_them(tmp_path: Path):
     (tmp_path / "empty.txt").write_text("  \n\n")
     (tmp_path / "binary.txt").write_bytes(b"\x89PNG\x00\x00\x01garbage")
     (tmp_path / "notes.pdf").write_bytes(b"%PDF")
+    (tmp_path / "photo.jpg").write_bytes(b"\xff\xd8\xff\xe0")
     articles, warnings = load_corpus(tmp_path)
     assert sorted(a.source for a in articles) == ["latin.txt", "sub/good.md"]
     assert any("latin.txt" in w and "cp1252" in w for w in warnings)
     assert any("empty.txt" in w for w in warnings)
     assert any("binary.txt" in w for w in warnings)
-    assert not any("notes.pdf" in w for w in warnings)
+    assert any(w.startswith("notes.pdf: named .pdf but not a PDF") for w in warnings)
+    assert not any("photo.jpg" in w for w in warnings)  # not a type we read: counted, not warned
+    assert scan(tmp_path, 10**6).notice == "ignored 1 file(s) of types not read (1 .jpg)"
     latin = next(a for a in articles if a.source == "latin.txt")
     assert "Reunión" in latin.text
 
@@ -66,7 +70,7 @@ def test_undecodable_file_raises_a_named_error(tmp_path: Path):
     path = tmp_path / "bad.txt"
     path.write_bytes(b"\x81\x8d\x8f\x90\x9d")  # bytes undefined in both UTF-8 and cp1252
     with pytest.raises(UnreadableFile, match="bad.txt"):
-        load_article("bad.txt", path.read_bytes())
+        read_articles("bad.txt", path.read_bytes())
 
 
 def test_sentences_and_chunks_have_exact_offsets_and_respect_paragraphs():

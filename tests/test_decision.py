@@ -4,7 +4,6 @@ the short answer, other articles stating the same fact (also_in), an English ren
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 

@@ -5,7 +5,6 @@ import re
 
 import pytest
 
-from assistant.corpus import read_text
 from tests.conftest import ARTICLES, DEV_QUESTIONS
 
 pytestmark = pytest.mark.slow
@@ -37,6 +36,7 @@ def test_dev_question(assistant, q):
     ]
     assert supporting, [c.quote for c in answer.citations]
     for c in answer.citations:
-        assert read_text(ARTICLES / c.source)[c.start : c.end] == c.quote
+        # UTF-8, LF files: the canonical text is the file itself (the README's recipe)
+        assert (ARTICLES / c.source).read_text(encoding="utf-8")[c.start : c.end] == c.quote
     markers = sorted({int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)})
     assert markers == [c.n for c in answer.citations]

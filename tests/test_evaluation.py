@@ -215,13 +215,20 @@ def test_bad_offsets_are_invalid(corpus: Path, start: Any, end: Any, expected: s
     assert expected in record.citations[0].reason
 
 
-def test_cp1252_file_offsets_follow_read_text(corpus: Path) -> None:
+def test_cp1252_and_crlf_offsets_follow_the_canonical_text(corpus: Path) -> None:
     text = "Reunión en México el 23 de enero.\n"
     (corpus / "c.txt").write_bytes(text.encode("cp1252"))
     record = score(
         Q_MEETING, answer(Q_MEETING, "23 de enero [1]", [cite(1, "c.txt", "23 de enero", text)]), corpus
     )
     assert record.citations[0].valid and record.citations[0].supporting
+    crlf = "Título\r\n\r\nReunión en México el 23 de enero.\r\n"
+    (corpus / "d.txt").write_bytes(crlf.encode())
+    canonical = crlf.replace("\r\n", "\n")  # offsets count "\n" line ends, not the file's bytes
+    record = score(
+        Q_MEETING, answer(Q_MEETING, "23 de enero [1]", [cite(1, "d.txt", "23 de enero", canonical)]), corpus
+    )
+    assert record.citations[0].valid
 
 
 def test_valid_citation_that_does_not_support(corpus: Path) -> None:

@@ -22,7 +22,6 @@ from assistant.answer import Answer
 from assistant.chunking import sentences
 from assistant.citations import Evidence, facts
 from assistant.conversation import carry_terms, plausible_rewrite, standalone_question
-from assistant.corpus import read_text
 from assistant.evaluation import Question, score
 from assistant.lexical import fold
 from assistant.llm import _language_of
@@ -86,7 +85,7 @@ def assert_quotes_verbatim(answer: Answer, corpus: Path = ARTICLES) -> None:
     assert markers == {c.n for c in answer.citations}, answer.answer
     assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
     for c in answer.citations:
-        assert read_text(corpus / c.source)[c.start : c.end] == c.quote, c
+        assert (corpus / c.source).read_text(encoding="utf-8")[c.start : c.end] == c.quote, c
 
 
 def assert_only_verified_claims_are_cited(

@@ -18,6 +18,7 @@ from assistant.core import Assistant
 from assistant.llm import ExtractiveAnswerer, LLMAnswerer
 from assistant.settings import Settings
 from assistant.ui import IndexJob, build, launch_options
+from assistant.ui_server import temp_dir
 from tests.conftest import ARTICLES, MODELS_DIR, free_port
 from tests.scripted import ScriptedChatModel, citing
 
@@ -68,10 +69,13 @@ def app(playwright_api, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Si
     root = tmp_path_factory.mktemp("ui")
     corpus = root / "articles"
     shutil.copytree(ARTICLES, corpus)
-    settings = Settings(corpus_dir=corpus, index_dir=root / "index", models_dir=MODELS_DIR)
+    (corpus / "roto.pdf").write_bytes(b"%PDF-1.4 cut short")  # listed as not indexed, with the reason
+    settings = Settings(
+        corpus_dir=corpus, index_dir=root / "index", models_dir=MODELS_DIR, max_upload_bytes=2 * 1024 * 1024
+    )
     assistant = Assistant(settings)
     job = IndexJob(assistant)
-    demo = build(assistant, job).queue()
+    demo = build(assistant, job)
     port = free_port()
     demo.launch(
         prevent_thread_lock=True,
@@ -123,7 +127,7 @@ def test_startup_shows_indexing_then_ready(page, app, expect) -> None:
     expect(status).to_contain_text("Starting")
     expect(page.locator("#question textarea")).to_be_disabled()
     app.job.start()  # the first run: the page is already up while the index is built
-    expect(status).to_contain_text("Indexing… 5 files")
+    expect(status).to_contain_text("Indexing… 6 files")  # roto.pdf too: it is read, then skipped
     shot(page, "00-startup-indexing")
     expect(status).to_contain_text("Ready · 5 articles indexed")
     expect(page.locator("#question textarea")).to_be_enabled()
@@ -211,6 +215,14 @@ def test_uploaded_article_is_answerable(page, app, expect, tmp_path: Path) -> No
     expect(page.locator("#source-0-1")).to_be_in_viewport()
 
 
+def test_files_that_could_not_be_read_are_listed_with_the_reason(page, app, expect) -> None:
+    tab(page, "Articles")
+    skipped = page.locator("#skipped-files")
+    expect(skipped).to_contain_text("1 file not indexed")
+    skipped.locator("summary").click()
+    expect(skipped).to_contain_text("roto.pdf: not a readable PDF")
+
+
 def test_bad_uploads_are_rejected_with_a_reason(page, app, expect, tmp_path: Path) -> None:
     tab(page, "Articles")
     binary = tmp_path / "scan.txt"
@@ -222,12 +234,19 @@ def test_bad_uploads_are_rejected_with_a_reason(page, app, expect, tmp_path: Pat
     before = sorted(p.name for p in app.corpus.iterdir())
     page.locator("#upload input[type=file]").set_input_files([str(binary), str(big), str(other)])
     report = page.locator("#upload-report")
-    expect(report).to_contain_text("scan.txt: looks binary")
+    expect(report).to_contain_text("scan.txt: an image; text in images needs OCR, not added")
     expect(report).to_contain_text("huge.md: too large")
-    expect(report).to_contain_text("notes.pdf: only .txt and .md")
+    expect(report).to_contain_text("notes.pdf: not a readable PDF")
     expect(report.locator(".upload-bad")).to_have_count(3)
     assert sorted(p.name for p in app.corpus.iterdir()) == before
     shot(page, "05-upload-errors")
+
+
+def test_uploads_leave_no_temp_copies(app) -> None:
+    """Gradio copies every upload into its temp dir; once handled (added or refused) the copy is gone."""
+    cache = temp_dir()
+    assert cache.name.startswith("briefing-gradio-")  # private to this process
+    assert [p for p in cache.rglob("*") if p.is_file()] == []
 
 
 def test_answer_warnings_show_under_the_answer(page, app, expect) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -36,10 +37,15 @@ class Extracted:
 
     def page(self, offset: int) -> int | None:
         """The 1-based PDF page holding text[offset] (a citation's `page`); None outside every page."""
-        for number, (start, end) in enumerate(self.pages, 1):
-            if start <= offset < end:
-                return number
-        return None
+        return page_of(self.pages, offset)
+
+
+def page_of(pages: Sequence[Sequence[int]], offset: int) -> int | None:
+    """The 1-based page whose (start, end) span holds offset; None outside every page (or no pages)."""
+    for number, (start, end) in enumerate(pages, 1):
+        if start <= offset < end:
+            return number
+    return None
 
 
 # Line breaks other than "\n" that str.splitlines() honours; CRLF first so it becomes one break.

@@ -1,6 +1,7 @@
 """Word documents (.docx) by python-docx: the body's paragraphs and tables in document order, one
 paragraph a line, a table one row a line with its cells joined by " | " (content controls are read
-through). Title, author and creation date from the core properties. Headers, footers, footnotes,
+through). A table's first row reads as its header: every later row names its cells by it ("Estado:
+Sonora | Armas: 1.234"), so that a row, which is indexed and quoted on its own, still says what it holds. Title, author and creation date from the core properties. Headers, footers, footnotes,
 comments, text boxes and tracked deletions are not read."""
 
 from __future__ import annotations
@@ -74,10 +75,15 @@ def _blocks(container: etree._Element, parent: object) -> Iterator[str]:
 
 
 def _rows(table: Table) -> Iterator[str]:
+    header: list[str] | None = None
     for row in table.rows:
         cells: list[_Cell] = []
         for cell in row.cells:  # a merged cell is repeated once per grid column it spans
             if not cells or cell._tc is not cells[-1]._tc:
                 cells.append(cell)
-        texts = (" ".join(_blocks(cell._tc, cell)).strip() for cell in cells)
-        yield CELL_SEPARATOR.join(text.replace("\n", " ") for text in texts)
+        texts = [" ".join(_blocks(cell._tc, cell)).strip().replace("\n", " ") for cell in cells]
+        if header is None:
+            header = texts
+        elif len(texts) == len(header) and any(header):
+            texts = [f"{name}: {text}" if name and text else text for name, text in zip(header, texts)]
+        yield CELL_SEPARATOR.join(texts)

@@ -36,6 +36,7 @@ LABELS = {
 }
 SUFFIXES = frozenset({".txt", ".md", ".html", ".htm", ".pdf", ".docx", ".eml", ".xml", ".rss", ".atom"})
 _TEXT_SUFFIXES = {".txt", ".md"}
+_BINARY_SUFFIXES = {".pdf": "PDF", ".docx": "Word document"}
 _FEED_SUFFIXES = {".xml", ".rss", ".atom"}
 _HEAD = 64 * 1024  # how much of a file sniffing looks at
 # What may precede the root element of an XML or HTML document.
@@ -75,6 +76,8 @@ def sniff(data: bytes, name: str) -> str | None:
         return None  # XML, but not a feed
     if suffix in (".html", ".htm"):
         return "html"
+    if suffix in _BINARY_SUFFIXES:  # named a PDF or a Word file, but not one by its content
+        return None
     if suffix == ".eml" or (suffix not in _TEXT_SUFFIXES and _mail_headers(head)):
         return "eml"
     return "markdown" if suffix == ".md" else "text"
@@ -87,7 +90,7 @@ def extract(data: bytes, source: str) -> list[Extracted]:
         raise UnreadableFile(source, "empty")
     fmt = sniff(data, source)
     if fmt is None:
-        raise UnreadableFile(source, _not_readable(data))
+        raise UnreadableFile(source, _not_readable(data, source))
     try:
         return EXTRACTORS[fmt](data, source)
     except UnreadableFile:
@@ -150,7 +153,10 @@ def _mail_headers(head: str) -> bool:
     return "from" in names and len(names & _MAIL_HEADERS) >= 2
 
 
-def _not_readable(data: bytes) -> str:
+def _not_readable(data: bytes, name: str = "") -> str:
+    suffix = PurePosixPath(name.lower()).suffix
+    if suffix in _BINARY_SUFFIXES and not data.startswith(b"PK\x03\x04"):
+        return f"named {suffix} but not a {_BINARY_SUFFIXES[suffix]} by its content (damaged or renamed?)"
     for magic, why in _MAGIC.items():
         if data.startswith(magic):
             return why
