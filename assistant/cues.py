@@ -45,9 +45,9 @@ _NUMBER_WORDS = (
     "trescientos|quinientos|mil|miles|millón|millones|billón|billones|docena|decenas|centenares|"
     "two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fifteen|twenty|thirty|"
     "forty|fifty|sixty|seventy|eighty|ninety|hundred|hundreds|thousand|thousands|million|millions|"
-    "billion|billions|dozen|dozens"
+    "billion|billions|dozen|dozens|ninguno|ninguna|ningún|cero|none|zero|no one|nadie"
 )
-_NUMERAL = r"(?:\d[\d.,]*\d|\d)(?:\s*(?:millones|millón|million|billones|billion|thousand|mil)\b)?"
+_NUMERAL = r"(?:\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d])|\d[\d.,]*\d|\d)(?:\s*(?:millones|millón|million|billones|billion|thousand|mil)\b)?"
 _NUMBER = rf"(?:{_NUMERAL}|\b(?:{_NUMBER_WORDS})\b(?:\s+(?:millones|million|thousand|mil)\b)?)"
 _CURRENCY_WORDS = (
     "dólares|dólar|dolares|pesos|euros|euro|yenes|yuanes|libras esterlinas|reales|bolívares|soles|"
@@ -56,6 +56,8 @@ _CURRENCY_WORDS = (
 # Units of measure: a number followed by one measures, it does not count ("1029 libras" of fentanyl is
 # no answer to "how many migrants").
 _UNITS = (
+    "(?:kilo|mega|giga|tera|mili|micro|centi|nano)?(?:toneladas|tonelada|gramos|gramo|metros|metro|litros|litro|"
+    "vatios|watts|tons|tonnes|grams|meters|metres|liters|litres)|"
     "libras|libra|kilos|kilo|kilogramos|kilogramo|kg|toneladas|tonelada|gramos|gramo|g|mg|litros|litro|"
     "galones|galón|barriles|barril|metros|metro|m|km|kilómetros|kilómetro|millas|milla|pies|pie|"
     "hectáreas|hectárea|acres|acre|grados|grado|pulgadas|pulgada|voltios|vatios|megavatios|"
@@ -147,7 +149,10 @@ _ERA = (
     r"\bdécadas?\s+de\s+(?:\d{2,4}|los\s+\w+)\b|\b(?:años|the)\s+(?:\d0|\d{4})s?\b|"
     r"\b(?:a\s+)?(?:principios|mediados|finales|fines)\s+de(?:l)?\s+(?:esta|este|la|el|los|\d{4}|[a-z]+)(?:\s+(?:semana|mes|año|siglo|década))?\b|"
     r"\b(?:early|mid|late)[- ](?:\d{4}s?|this\s+\w+|the\s+\w+)\b|"
-    r"\b(?:esta|la\s+próxima|la\s+pasada|la\s+semana\s+pasada)\s+semana\b|\b(?:this|last|next)\s+(?:week|month|year)\b"
+    r"\b(?:esta|la\s+próxima|la\s+pasada|la\s+semana\s+pasada)\s+semana\b|\b(?:this|last|next)\s+(?:week|month|year)\b|"
+    r"\bhace\s+(?:\S+\s+){1,3}?(?:años|siglos|décadas|meses|semanas|días|milenios)\b|"
+    r"\b\d[\d \u00a0\u202f.,]*\s*(?:BP|a\.\s?C\.|d\.\s?C\.|a\.C|d\.C|AC|DC|BC|AD|BCE|CE)\b|"
+    r"\b(?:years?|centuries|decades)\s+ago\b"
 )
 _PERCENT = rf"(?:{_NUMBER})\s*(?:%|por\s*ciento\b|percent\b|per\s+cent\b|puntos\s+porcentuales\b|percentage\s+points\b)"
 _MONEY = (
@@ -216,9 +221,14 @@ def date_spans(text: str, kind: str = "date") -> list[tuple[int, int]]:
 
 
 def _counted(text: str, span: tuple[int, int]) -> bool:
-    """A number followed by a noun (not a preposition or punctuation): it counts something."""
+    """A four-digit number that counts or measures something ("1029 libras", "1500 soldados"), not a year:
+    followed by a unit of measure or by a plural noun."""
     after = _FOLLOWING_WORD.match(text, span[1])
-    return bool(after) and fold(after.group(1)) not in _STOPWORDS and not _RE["era"].match(text, span[0])
+    if not after or _RE["era"].match(text, span[0]):
+        return False
+    word = after.group(1)
+    plural = word.islower() and word.endswith("s") and fold(word) not in _STOPWORDS
+    return plural or bool(re.fullmatch(_UNITS, word, re.I))
 
 
 def number_spans(text: str, counted: str | None = None) -> list[tuple[int, int]]:
@@ -293,7 +303,7 @@ def person_spans(text: str, asked: set[str], identity: bool) -> list[tuple[int, 
         institution = any(w in _ORG_WORDS for w in capitals)
         if not identity:
             found.append(span)
-        elif not institution and (len(capitals) >= 2 or _after_title(text, span[0])):
+        elif not institution:
             found.append(span)
     if not identity:
         for m in re.finditer(rf"\b(?:{_ACTORS})\b", text, re.I):
@@ -316,7 +326,8 @@ def organisation_spans(text: str, asked: set[str]) -> list[tuple[int, int]]:
 
 
 _PLACE_PREPOSITIONS = {
-    "en": r"en|in|at|dentro\s+de|cerca\s+de|near|inside",
+    "en": r"en|in|at|dentro\s+de|cerca\s+de|near|inside|desde|hacia|hasta|from|to|into|"
+    r"a\s+trav[eé]s\s+de|through|across",
     "desde": r"desde|from",
     "de": r"desde|de|del|from",
     "por": r"a\s+trav[eé]s\s+de|por|v[ií]a|through|via|across",
@@ -326,7 +337,10 @@ _AFTER_PREPOSITION = re.compile(
     r"(?i:\b(?:en|a|al|de|del|desde|hacia|hasta|con|entre|por|para|contra|sobre|in|at|to|from|with|"
     r"between|into|toward|towards|against|near|across)\s+(?:(?:el|la|los|las|the)\s+)?)$"
 )
-_DETERMINER = r"(?:(?:el|la|los|las|un|una|su|sus|this|the|a|an|its|their)\s+)?"
+_DETERMINER = (
+    r"(?:(?:el|la|los|las|un|una|su|sus|este|esta|estos|estas|otros|otras|algunos|algunas|varios|varias|"
+    r"muchos|muchas|todo|toda|todos|todas|this|the|a|an|its|their|other|some|several|many)\s+)?"
+)
 
 
 def place_spans(text: str, asked: set[str], relation: str = "en") -> list[tuple[int, int]]:
@@ -368,8 +382,8 @@ def place_spans(text: str, asked: set[str], relation: str = "en") -> list[tuple[
 
 # How far (in words) a date, number or place may sit from the nearest word of the question: "en la
 # frontera" thirty words after "reunión" says where the traffic is, not where the meeting will be.
-NEAR_WORDS = {"place": 8}
-NEAR_WORDS_DEFAULT = 12
+NEAR_WORDS: dict[str, int] = {}
+NEAR_WORDS_DEFAULT = 16
 _UNANCHORED = frozenset({"person", "organisation"})  # "X, who …, said": names sit far from the verb
 _QUESTION_WORDS = frozenset(
     fold(w)
@@ -419,6 +433,8 @@ def answer_spans(
     if not spans or not near or not asked or qtype is None or qtype.kind in _UNANCHORED:
         return spans
     positions = anchors(sentence, asked)
+    if not positions:
+        return spans  # the sentence shares no word with the question: nearness cannot be judged
     limit = NEAR_WORDS.get(qtype.kind, NEAR_WORDS_DEFAULT)
     kept = []
     for span in spans:
@@ -440,9 +456,10 @@ def _typed_spans(qtype: QuestionType | None, sentence: str, asked: set[str]) -> 
         return _spans("money", sentence)
     if kind == "number":
         return number_spans(sentence, qtype.detail)
-    if kind == "quantity":
+    if kind == "quantity":  # how much: a share, an amount, a count or a measure
         spans = _spans("percent", sentence) + _spans("money", sentence)
-        return sorted(spans + [s for s in number_spans(sentence) if not _overlaps(s, spans)])
+        counts = number_spans(sentence) + number_spans(sentence, "metros")
+        return sorted(spans + [s for s in counts if not _overlaps(s, spans)])
     if kind == "place":
         return place_spans(sentence, asked, qtype.detail or "en")
     if kind == "person":
@@ -471,7 +488,7 @@ _AUX_START = re.compile(
 # Words that also join clauses ("when it next meets", "cuando", "donde", "quien") ask only where a clause
 # starts; accented Spanish forms and "how many"/"what year"-style phrases ask wherever they are.
 _CLAUSE = r"(?:^|[,;:¿¡(]\s*|^\s*(?:and|but|so|then|y|e|pero|entonces)\s+|^\s*(?:in|on|at|by|for|from|to|since|until|during|of|with|en|a|de|desde|por|para|hasta|con|durante|según)\s+)"
-_PERCENT_Q = r"percentage|percent|porcentaje|por\s*ciento|what\s+(?:share|proportion|fraction|rate)|qu[eé]\s+(?:proporci[oó]n|parte|tasa)"
+_PERCENT_Q = r"percentage|percent|porcentaje|por\s*ciento|what\s+(?:share|proportion|fraction|rate)|qu[eé]\s+(?:proporci[oó]n|tasa)"
 _MONEY_Q = (
     r"how\s+much\s+money|cu[aá]nto\s+dinero|how\s+much\b.*\b(?:cost|costs|pay|paid|spend|spent|pledge|pledged|invest|"
     r"invested|fund|funded|worth|raise|raised|earn|earned|sell|sold|charge|charged)\b|"
@@ -498,6 +515,7 @@ _QUESTION_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"\bwhich\s+(?:year|month|century|decade)\b|\b(?:en\s+)?qu[eé]\s+(?:a[nñ]o|mes|siglo|d[eé]cada|[eé]poca)\b|"
             r"\bhow\s+long\s+ago\b|\bsince\s+when\b|\bdesde\s+cu[aá]ndo\b",
         ),
+        ("duration", r"\bhow\s+long\b|\bcu[aá]nto\s+(?:tiempo|dur[oó]|duraron|durar[aá]n?|dura|duran|tard[oó]|tarda)\b"),
         ("number", r"\bhow\s+many\b|\bcu[aá]nt[oa]s\b|\bwhat\s+number\b|\bqu[eé]\s+(?:n[uú]mero|cantidad)\b"),
         ("quantity", r"\bhow\s+much\b|\bcu[aá]nt[oa]\b"),
         (
@@ -518,15 +536,16 @@ _QUESTION_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 )
 # The same words without accents ask only where a clause starts (English) or the question does (Spanish,
 # where "cuando" is a conjunction and the interrogative is written "cuándo").
-_ES_START = r"^[\s¿¡]*(?:(?:y|e|pero|entonces|a|de|desde|por|para|hasta|en)\s+)?"
+_ES_START = r"(?:¿\s*|^(?![^¿]*¿)\s*)(?:(?:y|e|pero|entonces|a|de|desde|por|para|hasta|en)\s+)?"
 _CLAUSE_WORDS = (
     ("date", re.compile(rf"{_CLAUSE}when\b|{_ES_START}cuando\b", re.I)),
     ("place", re.compile(rf"{_CLAUSE}where\b|{_ES_START}(?:donde|adonde)\b", re.I)),
     ("person", re.compile(rf"{_CLAUSE}(?:who|whom)\b|{_ES_START}(?:quien|quienes)\b", re.I)),
 )
-_IDENTITY = re.compile(
-    r"\b(?:who|whom)\s+(?:is|was|are|were|will\s+be)\s+(?!\w+ing\b)|\bqui[eé]n(?:es)?\s+(?:es|era|fue|son|eran|fueron|ser[aá]n?)\b",
-    re.I,
+_IDENTITY = re.compile(  # "who is the spokesman", not "who was hired"
+    r"(?i:\b(?:who|whom)\s+(?:is|was|are|were|will\s+be)\s+)(?:(?i:the|a|an|his|her|their|its|this|that)\b|[A-Z])|"
+    r"(?i:\bqui[eé]n(?:es)?\s+(?:es|era|fue|son|eran|fueron|ser[aá]n?)\s+)"
+    r"(?:(?i:el|la|los|las|un|una|su|sus|este|esta|ese|esa)\b|[A-ZÁÉÍÓÚ])",
 )
 _PLACE_RELATION = (
     (
@@ -573,7 +592,7 @@ def question_type(question: str, translation: str | None = None) -> QuestionType
         kind = next((name for name, pattern in _CLAUSE_WORDS if pattern.search(question)), None)
     if kind is None and re.search(_MONEY_WORDS, question, re.I):
         kind = "money"
-    if kind is None:
+    if kind is None or kind == "duration":  # durations come in too many shapes ("hasta el siglo XIX")
         return None
     detail = None
     if kind == "number":

@@ -12,7 +12,8 @@ retrieval already computes, fitted by `bench/abstention.py` and shipped in `abst
 
 Before either model: a question with no word the articles contain is refused, and a question asking for a
 kind of fact (cues.py) is answered only from a sentence that states one. English and Spanish questions
-have their own weights: an English question's term coverage is measured through a machine translation."""
+have their own weights: an English question's term coverage is measured through a machine translation.
+A signal weighs only in its known direction (`DIRECTION` in bench/abstention.py), or not at all."""
 
 from __future__ import annotations
 
