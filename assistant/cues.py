@@ -129,7 +129,7 @@ _STOPWORD_TEXT = (
 # --- spans in a sentence ------------------------------------------------------------------------------
 
 _TIME = (
-    r"\b\d{1,2}[:.]\d{2}\s*(?:h\b|hrs?\b|horas\b|a\.\s?m\.|p\.\s?m\.|am\b|pm\b)?|"
+    r"\b\d{1,2}[:.]\d{2}(?!\d)\s*(?:h\b|hrs?\b|horas\b|a\.\s?m\.|p\.\s?m\.|am\b|pm\b)?|"
     r"\b\d{1,2}\s*(?:a\.\s?m\.|p\.\s?m\.|am\b|pm\b|horas\b|hrs\b|h\b|o['’]clock\b)|"
     r"\b(?:mediodía|medianoche|noon|midnight)\b|"
     rf"\b(?:\d{{1,2}}|{_NUMBER_WORDS})\s+de\s+la\s+(?:mañana|tarde|noche|madrugada)\b"
