@@ -48,7 +48,10 @@ test: model
 	$(BIN)/python -m pytest -q
 	$(BIN)/briefing eval data/dev_questions.jsonl --corpus data/articles \
 	  --fail-under answer_accuracy=1.0 --fail-under citation_validity=1.0 \
-	  --fail-under citation_precision=0.9 --fail-under abstention_accuracy=1.0
+	  --fail-under citation_precision=0.95 --fail-under abstention_accuracy=1.0 --fail-under span_validity=1.0
+	$(BIN)/briefing eval data/dev_questions_staff.jsonl --corpus data/articles \
+	  --fail-under answer_accuracy=0.75 --fail-under citation_validity=1.0 --fail-under span_validity=1.0 \
+	  --fail-under citation_precision=0.8 --fail-under abstention_accuracy=0.7 --fail-under false_abstention_rate=0.1
 
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not slow"

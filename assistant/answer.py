@@ -5,6 +5,30 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 
+class Corroboration(BaseModel):
+    """Another article stating the same fact as a citation's quote; checkable like a citation."""
+
+    source: str = Field(description="Path relative to the corpus directory")
+    title: str
+    date: str | None = None
+    quote: str = Field(description="Exactly text[start:end] of the source's canonical text")
+    start: int
+    end: int
+
+
+class ShortAnswer(BaseModel):
+    """The phrase of a quote that gives the kind of fact asked for (a date, an amount, a place, a name)."""
+
+    text: str = Field(description="Exactly text[start:end] of the source's canonical text")
+    source: str
+    start: int
+    end: int
+    n: int = Field(description="The citation whose quote holds it")
+    kind: str = Field(
+        description="date, day, time, number, quantity, money, percent, place, person, organisation"
+    )
+
+
 class Citation(BaseModel):
     n: int
     source: str = Field(description="Path relative to the corpus directory")
@@ -15,6 +39,9 @@ class Citation(BaseModel):
     end: int
     chunk_id: str
     score: float
+    also_in: list[Corroboration] = Field(
+        default_factory=list, description="Other articles that state the same fact (extractive answers)"
+    )
     format: str | None = Field(None, description="text, markdown, html, pdf, docx, eml or feed")
     page: int | None = Field(None, description="PDF: the page (from 1) where the quote starts")
     parent: str | None = Field(None, description="An e-mail attachment: the message it came with")
@@ -26,6 +53,9 @@ class Answer(BaseModel):
     answer: str
     abstained: bool
     citations: list[Citation] = Field(default_factory=list)
+    short_answer: ShortAnswer | None = Field(
+        None, description="The phrase in the first quote that gives the kind of fact asked for"
+    )
     warnings: list[str] = Field(default_factory=list)
     translations: dict[str, str] = Field(default_factory=dict)
     timings_ms: dict[str, float] = Field(default_factory=dict)

@@ -46,6 +46,8 @@ class Assistant:
         self.store = Index(self.settings, self.embeddings)
         use_apertium = self.settings.translate and translate.available()
         self.translator = translate.Translator() if use_apertium else None
+        back = self.settings.translate_answers and translate.available("spa-eng")
+        self.answer_translator = translate.Translator("spa-eng") if back else None
         self._retriever: HybridRetriever | None = None
         self._index_lock = threading.Lock()  # one sync at a time in this process (the file lock: others)
         self._synced: str | None = None  # the generation this process's last sync wrote
@@ -179,7 +181,24 @@ class Assistant:
             result.timings_ms["condense"] = _ms(started, condensed)
         if retrieval.query.translation:
             result.translations = {"question_es": retrieval.query.translation}
+        if language == "en":
+            result.translations |= self._english(result)
         return result, retrieval
+
+    def _english(self, result: Answer) -> dict[str, str]:
+        """A machine translation of the quoted (Spanish) answer for an English question: `answer_en`, and
+        `short_answer_en`. Labelled as such wherever shown; the quotes themselves stay verbatim."""
+        if self.answer_translator is None or result.abstained or result.answerer != "extractive":
+            return {}  # a generated answer is already in the question's language
+        found = {}
+        english = self.answer_translator(result.answer)
+        if english:
+            found["answer_en"] = english
+        if result.short_answer is not None:
+            short = self.answer_translator(result.short_answer.text)
+            if short:
+                found["short_answer_en"] = short
+        return found
 
     def _describe_sources(self, result: Answer) -> None:
         """Each citation's format, PDF page and parent message, from the chunk store."""

@@ -90,6 +90,12 @@ class CitationCheck(BaseModel):
     reason: str | None = Field(None, description="Why the citation is invalid or does not support")
 
 
+class SpanCheck(CitationCheck):
+    """A span an answer carries besides its citations: an `also_in` entry or the `short_answer`."""
+
+    of: str = Field(description="'also_in #k of [n]' or 'short_answer'")
+
+
 class Record(BaseModel):
     id: str
     question: str
@@ -101,6 +107,7 @@ class Record(BaseModel):
     abstention_correct: bool
     right_source: bool = Field(description="A supporting citation from a listed source")
     citations: list[CitationCheck] = Field(default_factory=list)
+    spans: list[SpanCheck] = Field(default_factory=list, description="also_in entries and the short answer")
     reasons: list[str] = Field(default_factory=list)
     latency_ms: float | None = None
 
@@ -118,6 +125,10 @@ class Totals(BaseModel):
     answer_accuracy: float | None
     citation_validity: float | None = Field(description="valid / all citations")
     citation_precision: float | None = Field(description="supporting / all citations")
+    span_validity: float | None = Field(
+        None,
+        description="valid also_in entries and short answers / all of them (each quote == text[start:end])",
+    )
     citation_recall: float | None = Field(description="answerable with a supporting citation / answerable")
     source_recall: float | None = Field(description="answerable with the right source / answerable")
     abstention_accuracy: float | None = Field(description="abstained / unanswerable")
@@ -212,12 +223,14 @@ def score(
     raw_citations = data.get("citations") if isinstance(data.get("citations"), list) else []
     texts: dict[str, tuple[str | None, str | None]] = {}
     checks = [_check_citation(raw, question, corpus_dir, abstained, texts) for raw in raw_citations]
+    spans = _check_spans(data, raw_citations, corpus_dir, texts)
     wrong = _answer_problem(question, text, abstained)
     right_source = any(c.supporting and question.lists_source(c.source) for c in checks)
     reasons = [
         *([wrong] if wrong else []),
         *_contract_problems(data, text, abstained, checks),
         *_citation_problems(question, checks, abstained, right_source),
+        *(f"{span.of} is invalid: {span.reason}" for span in spans if not span.valid),
     ]
     return Record(
         **_question_fields(question),
@@ -227,6 +240,7 @@ def score(
         abstention_correct=abstained != question.answerable,
         right_source=right_source,
         citations=checks,
+        spans=spans,
         reasons=reasons,
         latency_ms=latency_ms,
     )
@@ -353,6 +367,62 @@ def _invalid_reason(
     found = text.find(quote) if quote else -1
     hint = f"; the quote is at {found}:{found + len(quote)}" if found >= 0 else ""
     return f"quote differs from text[{start}:{end}] = {_short(actual)!r}{hint}"
+
+
+def _check_spans(
+    data: dict[str, Any],
+    raw_citations: list[Any],
+    corpus_dir: Path | Corpus,
+    texts: dict[str, tuple[str | None, str | None]],
+) -> list[SpanCheck]:
+    """Every `also_in` entry of every citation, and the `short_answer`, checked like a citation against
+    the same text (their quote, or the short answer's `text`, must be text[start:end]); a short answer
+    must also lie inside the quote of the citation it names."""
+    found = []
+    for index, raw in enumerate(raw_citations):
+        if not isinstance(raw, dict) or raw.get("also_in") is None:
+            continue
+        label = f"[{raw['n']}]" if isinstance(raw.get("n"), int) else f"#{index + 1}"
+        entries = raw["also_in"] if isinstance(raw["also_in"], list) else [None]
+        for k, entry in enumerate(entries, start=1):
+            found.append(_check_span(entry, "quote", f"also_in #{k} of {label}", corpus_dir, texts))
+    short = data.get("short_answer")
+    if short is not None:
+        check = _check_span(short, "text", "short_answer", corpus_dir, texts)
+        if check.valid and not _inside_citation(short, raw_citations):
+            check = check.model_copy(
+                update={"valid": False, "reason": "it lies in no quote of the citation it names (n)"}
+            )
+        found.append(check)
+    return found
+
+
+def _check_span(
+    raw: Any, field: str, of: str, corpus_dir: Path | Corpus, texts: dict[str, tuple[str | None, str | None]]
+) -> SpanCheck:
+    if not isinstance(raw, dict):
+        return SpanCheck(of=of, reason="not a JSON object")
+    check = SpanCheck(
+        of=of,
+        source=_str(raw.get("source")),
+        start=_int(raw.get("start")),
+        end=_int(raw.get("end")),
+        quote=_str(raw.get(field)),
+    )
+    problem = _invalid_reason(check, corpus_dir, texts)
+    return check.model_copy(update={"valid": problem is None, "reason": problem})
+
+
+def _inside_citation(short: dict[str, Any], raw_citations: list[Any]) -> bool:
+    for raw in raw_citations:
+        if (
+            isinstance(raw, dict)
+            and raw.get("n") == short.get("n")
+            and raw.get("source") == short.get("source")
+        ):
+            start, end = _int(raw.get("start")), _int(raw.get("end"))
+            return start is not None and end is not None and start <= short["start"] and short["end"] <= end
+    return False
 
 
 @dataclass(frozen=True)
@@ -514,10 +584,12 @@ def fractions(records: list[Record]) -> dict[str, tuple[int, int]]:
     answerable = [r for r in records if r.answerable]
     unanswerable = [r for r in records if not r.answerable]
     citations = [c for r in records for c in r.citations]
+    spans = [c for r in records for c in r.spans]
     return {
         "answer_accuracy": (sum(r.answer_correct for r in records), len(records)),
         "citation_validity": (sum(c.valid for c in citations), len(citations)),
         "citation_precision": (sum(c.supporting for c in citations), len(citations)),
+        "span_validity": (sum(c.valid for c in spans), len(spans)),
         "citation_recall": (sum(any(c.supporting for c in r.citations) for r in answerable), len(answerable)),
         "source_recall": (sum(r.right_source for r in answerable), len(answerable)),
         "abstention_accuracy": (sum(r.abstained for r in unanswerable), len(unanswerable)),

@@ -5,7 +5,7 @@ Ranks passages (chunks) for the reader and sentences for the answerer."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,7 +19,7 @@ from .chunking import Chunk, Span
 from .indexing import Index
 from .language import detect
 from .lexical import LexicalIndex, analyze
-from .store import chunk_of
+from .store import chunk_of, sentence_position
 from .translate import Translator
 
 _NAME = re.compile(r"(?<=[^\s¿¡\"“(])\s+([A-ZÁÉÍÓÚÑ][\wáéíóúñü]+)")
@@ -46,14 +46,29 @@ class Query:
     text: str
     language: str
     translation: str | None = None
-    kind: str | None = None  # question type cue: date, number, person
+    qtype: cues.QuestionType | None = None  # the kind of fact asked for (cues.py)
     terms: list[str] = field(default_factory=list)  # analyzed terms of text and translation
     content_terms: set[str] = field(default_factory=set)  # what an answer's passage should contain
-    unknown_entity: str | None = None  # a name asked about that no article mentions
+    asked: set[str] = field(default_factory=set)  # folded words of text and translation (cues.py)
+    names: list[str] = field(default_factory=list)  # capitalised words asked about
+    unknown_names: list[str] = field(default_factory=list)  # of them, those no article mentions
+    known_terms: bool = True  # some content word of the question occurs in the articles
 
     @property
     def variants(self) -> list[str]:
         return [self.text] + ([self.translation] if self.translation else [])
+
+    @property
+    def kind(self) -> str | None:
+        return self.qtype.kind if self.qtype else None
+
+    @property
+    def unknown_entity(self) -> str | None:
+        return self.unknown_names[0] if self.unknown_names else None
+
+    @property
+    def unknown_share(self) -> float:
+        return len(self.unknown_names) / len(self.names) if self.names else 0.0
 
 
 @dataclass
@@ -61,8 +76,18 @@ class ScoredSentence:
     chunk: Chunk
     span: Span
     score: float
-    coverage: float  # idf-weighted share of query terms found in the sentence or its passage
-    cue: bool
+    coverage: float  # idf-weighted share of query terms found in the sentence's passage
+    cue: bool  # it states the kind of fact asked for (always True when no kind is asked)
+    sentence_coverage: float = 0.0  # the same share, in the sentence alone
+    similarity: float = 0.0  # cosine similarity to the question (best of its variants)
+    passage_similarity: float = 0.0  # the passage's cosine similarity to the question
+    agreement: float = 0.0  # the passage's fused score over the most any passage can get
+    answer_spans: list[tuple[int, int]] = field(default_factory=list)  # typed facts, sentence offsets
+    vector: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def text(self) -> str:
+        return self.chunk.text[self.span.start - self.chunk.start : self.span.end - self.chunk.start]
 
 
 @dataclass
@@ -72,6 +97,10 @@ class Retrieval:
     sentences: list[ScoredSentence]
     dense_best: float  # best cosine similarity between the question and any passage
     titles: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # (title, date) by source
+    # Sentences of any article nearest to given sentence vectors: (chunk, span, cosine) per vector.
+    similar: Callable[[np.ndarray, int], list[list[tuple[Chunk, Span, float]]]] | None = field(
+        default=None, repr=False
+    )
 
 
 class HybridRetriever(BaseRetriever):
@@ -99,7 +128,7 @@ class HybridRetriever(BaseRetriever):
     def analyze_query(self, question: str) -> Query:
         language = detect(question)
         translation = self.translator(question) if self.translator and language == "en" else None
-        query = Query(question, language, translation, cues.question_type(question))
+        query = Query(question, language, translation, cues.question_type(question, translation))
         query.terms = [t for v in query.variants for t in analyze(v)]
         # An English question's own words rarely occur in Spanish text: of them keep only those the
         # articles contain (names, numbers, quoted English); its translation carries the rest.
@@ -107,24 +136,25 @@ class HybridRetriever(BaseRetriever):
         if translation:
             own = [t for t in own if self.lexical.contains(t)] + analyze(translation)
         query.content_terms = set(own)
-        if language == "es" or translation:
-            query.unknown_entity = self._unknown_entity(query)
+        query.asked = cues.asked_words(question, translation)
+        # "?", "null", "%s%s%n {0}": no word the articles contain, nothing to look for.
+        query.known_terms = any(
+            self.lexical.contains(t) for t in query.terms if sum(c.isalpha() for c in t) >= 2
+        )
+        query.names = _NAME.findall(question)
+        query.unknown_names = [n for n in query.names if not self._known_name(n, language)]
         return query
 
-    def _unknown_entity(self, query: Query) -> str | None:
-        """A name (capitalised, not sentence-initial) that no article mentions: "What did Canada say…"
-        over articles that never mention Canada. A name in an English question counts as unknown only
-        when Apertium knows its Spanish form (Canada → Canadá) and that is absent too; a name it passes
-        through unchanged (Luther, where the articles say Lutero) cannot be judged."""
-        for name in _NAME.findall(query.text):
-            if self._mentioned(name):
-                continue
-            if query.language == "es":
-                return name
-            spanish = self.translator(name) if self.translator else None
-            if spanish and spanish.strip() != name and not self._mentioned(spanish):
-                return name
-        return None
+    def _known_name(self, name: str, language: str) -> bool:
+        """A name asked about (capitalised, not sentence-initial) that an article mentions, as written or,
+        for an English question, as Apertium renders it (Canada → Canadá). An evidence for the decision
+        (see decision.py), not a veto: one word of a machine translation is weak evidence."""
+        if self._mentioned(name):
+            return True
+        if language == "es" or self.translator is None:
+            return False
+        spanish = self.translator(name)
+        return bool(spanish) and self._mentioned(spanish)
 
     def _mentioned(self, words: str) -> bool:
         terms = analyze(words)
@@ -147,11 +177,27 @@ class HybridRetriever(BaseRetriever):
         order = [i for i in order if i in chunks]  # a chunk removed by a sync under way is left out
         best_dense = max((max(d.values(), default=0.0) for d in dense), default=0.0)
         top = [chunks[i] for i in order[:SENTENCE_CHUNKS]]
-        sentences = self._rank_sentences(query, vectors, sentence_bm25, top, fused)
+        votes = len(dense) * (PASSAGE_SHARE + SENTENCE_SHARE) + PASSAGE_SHARE + SENTENCE_SHARE
+        passage = _PassageEvidence(dense, fused, votes / (RRF_K + 1))
+        sentences = self._rank_sentences(query, vectors, sentence_bm25, top, passage)
         order = self._rerank(order, fused, sentences)
         titles = self._titles_of({chunks[i].source for i in order[: max(self.k, SENTENCE_CHUNKS)]})
         documents = [self._document(chunks[i], fused[i], titles) for i in order[: self.k]]
-        return Retrieval(query, documents, sentences, best_dense, titles)
+        return Retrieval(query, documents, sentences, best_dense, titles, self.similar_sentences)
+
+    def similar_sentences(self, vectors: np.ndarray, k: int) -> list[list[tuple[Chunk, Span, float]]]:
+        """Per vector: the k nearest sentences of the whole index, as (chunk, sentence span, cosine)."""
+        hits = self.index.vectors.search(np.asarray(vectors, dtype=np.float32), k, sentences=True)
+        chunks = self.index.chunks.chunks([chunk_of(sid) for h in hits for sid in h])
+        found = []
+        for h in hits:
+            row = []
+            for sid, similarity in h.items():
+                chunk, j = chunks.get(chunk_of(sid)), sentence_position(sid)
+                if chunk is not None and 0 <= j < len(chunk.sentences):
+                    row.append((chunk, chunk.sentences[j], similarity))
+            found.append(row)
+        return found
 
     def _rerank(
         self, order: list[str], fused: dict[str, float], sentences: list[ScoredSentence]
@@ -197,12 +243,13 @@ class HybridRetriever(BaseRetriever):
         vectors: np.ndarray,
         lexical: np.ndarray,
         top: list[Chunk],
-        fused: dict[str, float],
+        passage: _PassageEvidence,
     ) -> list[ScoredSentence]:
         """Sentences of the top passages: the passage's fused score, plus the sentence's own evidence
         (BM25 and embedding similarity, each scaled to the best candidate), plus the question-type cue."""
         if not top:
             return []
+        fused = passage.fused
         candidates = []
         for chunk in top:
             position = self.lexical.position(chunk.id)
@@ -211,23 +258,38 @@ class HybridRetriever(BaseRetriever):
                 lex = float(lexical[offset + j]) if offset is not None else 0.0
                 candidates.append((chunk, span, fused[chunk.id] / fused[top[0].id], lex))
         stored = self.index.chunks.sentence_vectors([c.id for c in top])
-        similarity = [
-            float(np.max(vectors @ stored[chunk.id][j])) if chunk.id in stored else 0.0
+        own = [
+            stored[chunk.id][j] if chunk.id in stored else None
             for chunk in top
             for j in range(len(chunk.sentences))
         ]
+        similarity = [float(np.max(vectors @ v)) if v is not None else 0.0 for v in own]
         top_lexical, top_sim = max(c[3] for c in candidates) or 1.0, max(similarity) or 1.0
         coverage = {c.id: self._coverage(query, frozenset(analyze(c.text))) for c in top}
         scored = []
-        for (chunk, span, chunk_score, lex), sim in zip(candidates, similarity, strict=True):
+        for (chunk, span, chunk_score, lex), sim, vector in zip(candidates, similarity, own, strict=True):
             text = chunk.text[span.start - chunk.start : span.end - chunk.start]
-            cue = query.kind is not None and cues.matches(query.kind, text, query.text)
+            spans = cues.answer_spans(query.qtype, text, query.asked)
+            cue = bool(spans)
             evidence = (1 - DENSE_SHARE) * lex / top_lexical + DENSE_SHARE * _stretch(sim, top_sim)
             score = PASSAGE_WEIGHT * chunk_score + (1 - PASSAGE_WEIGHT) * evidence
             score += CUE_BONUS if cue else 0.0
             if cues.is_heading(text):
                 score -= HEADING_PENALTY
-            scored.append(ScoredSentence(chunk, span, score, coverage[chunk.id], cue))
+            sentence = ScoredSentence(
+                chunk,
+                span,
+                score,
+                coverage[chunk.id],
+                cue or query.qtype is None,
+                sentence_coverage=self._coverage(query, frozenset(analyze(text))),
+                similarity=sim,
+                passage_similarity=passage.similarity(chunk.id),
+                agreement=fused[chunk.id] / passage.most,
+                answer_spans=spans,
+                vector=vector,
+            )
+            scored.append(sentence)
         return sorted(scored, key=lambda s: s.score, reverse=True)
 
     def _coverage(self, query: Query, present: frozenset[str]) -> float:
@@ -259,6 +321,18 @@ class HybridRetriever(BaseRetriever):
             "score": round(score, 6),
         }
         return Document(page_content=chunk.text, metadata=meta, id=chunk.id)
+
+
+@dataclass
+class _PassageEvidence:
+    dense: list[dict[str, float]]  # per query variant: cosine of the nearest passages
+    fused: dict[str, float]  # reciprocal-rank-fused score
+    most: float  # the fused score of a passage first in every ranking
+
+    def similarity(self, chunk_id: str) -> float:
+        """The passage's best cosine over the query variants; one outside a variant's nearest passages
+        counts as that variant's farthest."""
+        return max((d.get(chunk_id, min(d.values())) for d in self.dense if d), default=0.0)
 
 
 def _ranked(scores: np.ndarray, owner: np.ndarray | None = None) -> list[int]:

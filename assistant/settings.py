@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     )
     top_k: int = Field(5, description="Passages retrieved per question")
     translate: bool = Field(True, description="Also search English questions in Spanish (needs apertium)")
+    translate_answers: bool = Field(
+        True, description="English questions: a labelled machine translation of the quotes (apertium spa-eng)"
+    )
     max_question_chars: int = 2000
 
     # Answers

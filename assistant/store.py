@@ -179,6 +179,12 @@ def chunk_of(sentence: str) -> str:
     return sentence.rpartition(":")[0]
 
 
+def sentence_position(sentence: str) -> int:
+    """The sentence's position in its chunk, from a `sentence_id` (-1 if malformed)."""
+    tail = sentence.rpartition(":")[2]
+    return int(tail) if tail.isdigit() else -1
+
+
 def _batches(items: Sequence, size: int) -> Iterator[list]:
     items = list(items)
     for i in range(0, len(items), size):

@@ -163,7 +163,8 @@ class Page:
         result = session.current
         english = result is not None and result.language == "en"
         latest = session.shown == len(session.answers) - 1
-        return sources_html(result, session.shown, self.article, self.translate if english else _none, latest)
+        translate = self.translate if english else _none
+        return sources_html(result, session.shown, self.article, translate, latest, len(self.indexed()))
 
     def article_view(self, session: Session, focus: int | None = None) -> str:
         if session.article is None:

@@ -49,12 +49,49 @@ def cite_links(text: str, turn: int, numbers: set[int]) -> str:
 
 
 def answer_html(result: Answer, turn: int) -> str:
-    """The chat message for an answer: text with linked markers, then any warnings."""
+    """The chat message for an answer: the short answer first (highlighted), for an English question the
+    labelled English rendering, then the verbatim quotes with linked markers, then any warnings."""
     if result.abstained:
-        body = f"<div class='answer abstained'>{esc(result.answer)}</div>"
-    else:
-        body = f"<div class='answer'>{cite_links(result.answer, turn, {c.n for c in result.citations})}</div>"
-    return body + warnings_html(result.warnings)
+        return f"<div class='answer abstained'>{esc(result.answer)}</div>" + warnings_html(result.warnings)
+    numbers = {c.n for c in result.citations}
+    english = result.language == "en"
+    parts = []
+    short = result.short_answer
+    if short is not None:
+        short_en = result.translations.get("short_answer_en") if english else None
+        rendering = (
+            f" <span class='mt-label'>machine translation</span><span class='short-en'>{esc(short_en)}</span>"
+            if short_en and short_en != short.text
+            else ""
+        )
+        link = cite_links(f"[{short.n}]", turn, numbers)
+        parts.append(
+            f"<div class='short-answer'><mark class='short'>{esc(short.text)}</mark> {link}{rendering}</div>"
+        )
+    answer_en = result.translations.get("answer_en") if english else None
+    if answer_en:
+        parts.append(
+            "<div class='answer-en mt'><span class='mt-label'>machine translation</span> "
+            f"{cite_links(answer_en, turn, numbers)}</div>"
+        )
+    parts.append(f"<div class='answer'>{_quotes_html(result, turn, numbers)}</div>")
+    return "".join(parts) + warnings_html(result.warnings)
+
+
+def _quotes_html(result: Answer, turn: int, numbers: set[int]) -> str:
+    """The answer text with linked markers; the short answer, when the first quote holds it, in <mark>."""
+    text, short = result.answer, result.short_answer
+    first = next((c for c in result.citations if short is not None and c.n == short.n), None)
+    if short is None or first is None or not text.startswith(first.quote):
+        return cite_links(text, turn, numbers)
+    a, b = short.start - first.start, short.end - first.start
+    if not (0 <= a < b <= len(first.quote)) or first.quote[a:b] != short.text:
+        return cite_links(text, turn, numbers)
+    return (
+        cite_links(text[:a], turn, numbers)
+        + f"<mark class='short'>{esc(text[a:b])}</mark>"
+        + cite_links(text[b:], turn, numbers)
+    )
 
 
 def warnings_html(warnings: list[str]) -> str:
@@ -97,7 +134,25 @@ def paragraph_html(article: Article, start: int, end: int) -> str:
     return f"{esc(before.lstrip())}<mark>{esc(text[start:end])}</mark>{esc(after.rstrip())}"
 
 
-def source_card(c: Citation, turn: int, article: Article | None, translation: str | None) -> str:
+def reported_html(c: Citation, total: int | None) -> str:
+    """ "Reported by N of M articles", and the other articles that state the same fact."""
+    if not total or total < 2:
+        return ""
+    n = 1 + len({a.source for a in c.also_in})
+    head = f"<div class='reported'>reported by {n} of {total} articles</div>"
+    if not c.also_in:
+        return head
+    items = "".join(
+        f"<li><b>{esc(a.title)}</b> {meta_line(a.date, f'{a.source}:{a.start}-{a.end}')}"
+        f"<span class='also-quote'>“{esc(a.quote)}”</span></li>"
+        for a in c.also_in
+    )
+    return f"{head}<details class='also-in'><summary>also in {len(c.also_in)} other article{'s' * (len(c.also_in) > 1)}</summary><ul>{items}</ul></details>"
+
+
+def source_card(
+    c: Citation, turn: int, article: Article | None, translation: str | None, total: int | None = None
+) -> str:
     if article is not None and article.text[c.start : c.end] == c.quote:
         passage = paragraph_html(article, c.start, c.end)
     else:  # the file changed or vanished since it was indexed: show the quote alone
@@ -110,7 +165,7 @@ def source_card(c: Citation, turn: int, article: Article | None, translation: st
     return (
         f"<div class='source-card' id='source-{turn}-{c.n}'>"
         f"<div class='card-head'><span class='badge'>[{c.n}]</span> <b>{esc(c.title)}</b></div>"
-        f"{meta_line(c.date, c.source, f'page {c.page}' if c.page else '')}"
+        f"{meta_line(c.date, c.source, f'page {c.page}' if c.page else '')}{reported_html(c, total)}"
         f"<blockquote class='passage'>{passage}</blockquote>{mt}"
         f"<button class='open-article' data-source='{esc(c.source)}' data-n='{c.n}'>"
         "Show in article ›</button></div>"
@@ -123,14 +178,16 @@ def sources_html(
     article: Callable[[str], Article | None],
     translate: Callable[[str], str | None] = lambda _: None,
     latest: bool = True,
+    total: int | None = None,
 ) -> str:
-    """The cards for an answer's citations; `article` reads a source, `translate` renders a quote."""
+    """The cards for an answer's citations; `article` reads a source, `translate` renders a quote, `total`:
+    how many articles are indexed ("reported by 2 of 5 articles")."""
     if result is None:
         return empty_sources_html()
     head = "" if latest else f"<p class='notice'>Sources of an earlier answer: “{esc(result.question)}”</p>"
     if result.abstained or not result.citations:
         return head + "<p class='notice'>No sources: the articles do not answer this question.</p>"
-    cards = [source_card(c, turn, article(c.source), translate(c.quote)) for c in result.citations]
+    cards = [source_card(c, turn, article(c.source), translate(c.quote), total) for c in result.citations]
     return head + "\n".join(cards)
 
 
@@ -206,14 +263,21 @@ def answer_markdown(result: Answer) -> str:
         return f"[^{match.group(1)}]" if int(match.group(1)) in numbers else match.group(0)
 
     text = _MARKER.sub(footnote, result.answer)
-    lines = [f"**Question:** {result.question}", "", text]
+    lines = [f"**Question:** {result.question}", ""]
+    if result.short_answer is not None:
+        lines += [f"**Answer:** {result.short_answer.text} [^{result.short_answer.n}]", ""]
+    answer_en = result.translations.get("answer_en") if result.language == "en" else None
+    if answer_en:
+        lines += [f"*Machine translation:* {_MARKER.sub(footnote, answer_en)}", ""]
+    lines.append(text)
     for warning in result.warnings:
         lines += ["", f"> ⚠ {warning}"]
     if result.citations:
         lines.append("")
     for c in result.citations:
         where = f"{c.date or 'undated'}, `{c.source}`, characters {c.start}–{c.end}"
-        lines.append(f"[^{c.n}]: “{c.quote}” — *{c.title}* ({where})")
+        also = "".join(f"; also in *{a.title}* (`{a.source}`, {a.start}–{a.end})" for a in c.also_in)
+        lines.append(f"[^{c.n}]: “{c.quote}” — *{c.title}* ({where}){also}")
     return "\n".join(lines)
 
 

@@ -623,3 +623,46 @@ def test_run_cli_builds_and_asks_the_assistant(
     assert code == 0
     assert fake.asked == [Q_MEETING.question]
     assert "Missed questions: 0 of 1" in capsys.readouterr().out
+
+
+# --- also_in and the short answer ------------------------------------------------------------------
+
+
+def test_also_in_and_short_answer_are_checked_like_citations(corpus: Path) -> None:
+    also = "La reunión del 23 de enero fue confirmada"
+    start = B_TEXT.index(also)
+    citation = {
+        **GOOD_MEETING,
+        "also_in": [
+            {"source": "b.txt", "title": "B", "quote": also, "start": start, "end": start + len(also)}
+        ],
+    }
+    short_start = A_TEXT.index("23 de enero")
+    short = {
+        "text": "23 de enero",
+        "source": "a.txt",
+        "start": short_start,
+        "end": short_start + 11,
+        "n": 1,
+        "kind": "date",
+    }
+    good = answer(Q_MEETING, "Será el 23 de enero [1].", [citation])
+    good["short_answer"] = short
+    record = score(Q_MEETING, good, corpus)
+    assert [(s.of, s.valid) for s in record.spans] == [("also_in #1 of [1]", True), ("short_answer", True)]
+    assert record.reasons == []
+    # 2 spans, both valid
+    assert build_report([record]).totals.span_validity == 1.0
+
+    shifted = {
+        **citation,
+        "also_in": [{**citation["also_in"][0], "start": start + 1, "end": start + 1 + len(also)}],
+    }
+    bad = answer(Q_MEETING, "Será el 23 de enero [1].", [shifted])
+    bad["short_answer"] = {**short, "n": 2}  # names a citation that does not exist
+    record = score(Q_MEETING, bad, corpus)
+    assert [s.valid for s in record.spans] == [False, False]
+    assert any(r.startswith("also_in #1 of [1] is invalid: quote differs") for r in record.reasons)
+    assert any(r.startswith("short_answer is invalid: it lies in no quote") for r in record.reasons)
+    # 0 of 2 spans valid
+    assert build_report([record]).totals.span_validity == 0.0

@@ -95,7 +95,10 @@ def test_querying_with_another_model_is_refused(corpus: Path):
         other.index()
     report = other.index(rebuild=True)
     assert report.chunks_embedded > 0
-    assert other.ask("When is the next Security Implementation Group meeting?").citations
+    # The rebuilt index retrieves with the other model (the answer/abstain weights are fitted for the
+    # default model: with another one, bench/abstention.py refits them).
+    found = other.retriever.search("When is the next Security Implementation Group meeting?").documents
+    assert any("23 de enero" in d.page_content for d in found)
 
 
 def test_empty_or_missing_corpus_is_an_error(tmp_path: Path):

@@ -5,6 +5,7 @@ member of staff using the page. Screenshots of the main states go to tests/artif
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -138,11 +139,22 @@ def test_answer_shows_sources_with_highlighted_quote(page, expect) -> None:
     ask(page, QUESTION)
     expect(last_bot(page).locator(".answer a.cite").first).to_be_visible()
     expect(last_bot(page)).to_contain_text("23 de enero")
+    # The short answer leads, highlighted; then (English question) the labelled English rendering; then
+    # the verbatim quotes.
+    expect(last_bot(page).locator(".short-answer mark.short")).to_have_text("23 de enero")
+    if translate.available("spa-eng"):
+        rendering = last_bot(page).locator(".answer-en")
+        expect(rendering).to_contain_text("machine translation")
+        expect(rendering).to_contain_text("January")
+    expect(last_bot(page).locator(".answer mark.short").first).to_have_text("23 de enero")
     cards = page.locator("#sources-panel .source-card")
     card = cards.filter(has=page.locator("mark", has_text="23 de enero")).first
     expect(card).to_be_visible()
     expect(card.locator(".card-head")).to_contain_text("Juan Ramón de la Fuente")
-    expect(card.locator(".meta")).to_contain_text(".txt")
+    expect(card.locator(".meta").first).to_contain_text(".txt")
+    # Three of the five articles give the date: the card says so and lists the others.
+    expect(card.locator(".reported")).to_contain_text(re.compile(r"reported by [23] of 5 articles"))
+    expect(card.locator(".also-in")).to_contain_text("also in")
     if translate.available("spa-eng"):
         expect(card.locator(".mt")).to_contain_text("machine translation")
         expect(card.locator(".mt")).to_contain_text("January")
