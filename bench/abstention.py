@@ -373,14 +373,7 @@ def fit(rows: list[dict], false_refusals: float) -> tuple[dict, list[str]]:
         evaluation[lang] = {"first_quote": how, "join_curve": {f"{c:.2f}": st for c, st in curve}}
         for name in ("xquad", "dev_questions", "dev_questions_staff"):
             sub = [r for r in mine if r["set"] == name]
-            fr = (
-                sum(1 for r in sub if r["answerable"] and id(r) not in answered),
-                sum(r["answerable"] for r in sub),
-            )
-            ab = (
-                sum(1 for r in sub if not r["answerable"] and id(r) not in answered),
-                sum(not r["answerable"] for r in sub),
-            )
+            fr, ab = _refusals(sub, answered)
             evaluation[lang][name] = {"false_refusals": fr, "abstentions": ab}
             report.append(
                 f"{lang} {name:<20} false refusals {_pct(fr)}   abstentions when unanswerable {_pct(ab)}"
@@ -391,14 +384,7 @@ def fit(rows: list[dict], false_refusals: float) -> tuple[dict, list[str]]:
             r for r in mine if r["set"] == "xquad" and r.get("fold") == 3 and r.get("position", 1) % 2 == 0
         ]
         if old:
-            fr = (
-                sum(1 for r in old if r["answerable"] and id(r) not in answered),
-                sum(r["answerable"] for r in old),
-            )
-            ab = (
-                sum(1 for r in old if not r["answerable"] and id(r) not in answered),
-                sum(not r["answerable"] for r in old),
-            )
+            fr, ab = _refusals(old, answered)
             evaluation[lang]["xquad_hold_every_4_every_2"] = {"false_refusals": fr, "abstentions": ab}
             report.append(
                 f"{lang} {'(every 2nd q., 4th group out)':<20} false refusals {_pct(fr)}   abstentions when unanswerable {_pct(ab)}"
@@ -410,6 +396,15 @@ def fit(rows: list[dict], false_refusals: float) -> tuple[dict, list[str]]:
         )
         report.append(f"{lang} rules refusing answerable XQuAD questions: {dict(ruled) or 'none'}")
     return {"models": models, "first_quote": choice, "evaluation": evaluation}, report
+
+
+def _refusals(rows: list[dict], answered: dict) -> tuple[tuple[int, int], tuple[int, int]]:
+    """(false refusals, answerable) and (abstentions, unanswerable) among rows."""
+    refused = [r for r in rows if id(r) not in answered]
+    return (
+        (sum(r["answerable"] for r in refused), sum(r["answerable"] for r in rows)),
+        (sum(not r["answerable"] for r in refused), sum(not r["answerable"] for r in rows)),
+    )
 
 
 def _pct(pair: tuple[int, int]) -> str:
