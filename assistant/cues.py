@@ -515,7 +515,10 @@ _QUESTION_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"\bwhich\s+(?:year|month|century|decade)\b|\b(?:en\s+)?qu[eé]\s+(?:a[nñ]o|mes|siglo|d[eé]cada|[eé]poca)\b|"
             r"\bhow\s+long\s+ago\b|\bsince\s+when\b|\bdesde\s+cu[aá]ndo\b",
         ),
-        ("duration", r"\bhow\s+long\b|\bcu[aá]nto\s+(?:tiempo|dur[oó]|duraron|durar[aá]n?|dura|duran|tard[oó]|tarda)\b"),
+        (
+            "duration",
+            r"\bhow\s+long\b|\bcu[aá]nto\s+(?:tiempo|dur[oó]|duraron|durar[aá]n?|dura|duran|tard[oó]|tarda)\b",
+        ),
         ("number", r"\bhow\s+many\b|\bcu[aá]nt[oa]s\b|\bwhat\s+number\b|\bqu[eé]\s+(?:n[uú]mero|cantidad)\b"),
         ("quantity", r"\bhow\s+much\b|\bcu[aá]nt[oa]\b"),
         (

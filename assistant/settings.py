@@ -76,5 +76,7 @@ class Settings(BaseSettings):
     # Chat server
     host: str = "127.0.0.1"
     port: int = 7860
-    answer_workers: int = Field(4, description="Questions the chat answers at once; the rest wait in its queue")
+    answer_workers: int = Field(
+        4, description="Questions the chat answers at once; the rest wait in its queue"
+    )
     max_upload_bytes: int = Field(20 * 1024 * 1024, description="Per-file upload limit in the chat")

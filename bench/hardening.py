@@ -39,14 +39,18 @@ class Probe:
         shutil.copytree(ARTICLES, corpus)
         return corpus
 
-    def run(self, *args: str, stdin: bytes | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    def run(
+        self, *args: str, stdin: bytes | None = None, timeout: float = 300
+    ) -> subprocess.CompletedProcess:
         command = [sys.executable, "-m", "assistant.cli", *args]
         return subprocess.run(
             command, input=stdin, capture_output=True, env=self.env, cwd=self.tree, timeout=timeout
         )
 
     def index(self, corpus: Path, timeout: float = 300) -> subprocess.CompletedProcess:
-        return self.run("index", "--corpus", str(corpus), "--index", str(corpus.parent / "index"), timeout=timeout)
+        return self.run(
+            "index", "--corpus", str(corpus), "--index", str(corpus.parent / "index"), timeout=timeout
+        )
 
     def ask(self, corpus: Path, question: str | bytes) -> tuple[subprocess.CompletedProcess, dict | None]:
         index = str(corpus.parent / "index")
@@ -138,7 +142,9 @@ def p6_link_out_of_the_corpus(p: Probe) -> str:
 def p7_bom_and_front_matter(p: Probe) -> str:
     corpus = p.corpus("p7")
     (corpus / "bom.txt").write_bytes("\ufeffdate 2026-01-16\nTítulo\n\nLa cumbre será en Lima.\n".encode())
-    (corpus / "nota.md").write_text("---\ntitle: Nota de prensa\n---\n\nEl foro será en Quito.\n", encoding="utf-8")
+    (corpus / "nota.md").write_text(
+        "---\ntitle: Nota de prensa\n---\n\nEl foro será en Quito.\n", encoding="utf-8"
+    )
     (corpus / "ruido.txt").write_bytes(bytes(range(1, 256)) * 40)
     p.index(corpus)
     problems = []
@@ -180,7 +186,9 @@ def p9_nonsense_caps_nfd(p: Probe) -> str:
     _, caps = p.ask(corpus, MEETING.upper())
     if not caps or caps.get("abstained", True):
         problems.append("ALL CAPS refused")
-    nfd = unicodedata.normalize("NFD", "¿Cuándo es la próxima reunión del Grupo de Implementación de Seguridad?")
+    nfd = unicodedata.normalize(
+        "NFD", "¿Cuándo es la próxima reunión del Grupo de Implementación de Seguridad?"
+    )
     _, answer = p.ask(corpus, nfd)
     if not answer or answer.get("abstained", True):
         problems.append("NFD refused")
@@ -191,7 +199,17 @@ def p10_rebuild_racing_refresh(p: Probe) -> str:
     corpus = p.corpus("p10")
     p.index(corpus)
     index = str(corpus.parent / "index")
-    command = [sys.executable, "-m", "assistant.cli", "index", "--rebuild", "--corpus", str(corpus), "--index", index]
+    command = [
+        sys.executable,
+        "-m",
+        "assistant.cli",
+        "index",
+        "--rebuild",
+        "--corpus",
+        str(corpus),
+        "--index",
+        index,
+    ]
     rebuild = subprocess.Popen(command, env=p.env, cwd=p.tree, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     refreshes = [p.run("ask", "--json", "--corpus", str(corpus), "--index", index, MEETING) for _ in range(3)]
     _, err = rebuild.communicate(timeout=300)

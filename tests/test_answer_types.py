@@ -76,7 +76,9 @@ def test_a_count_is_not_a_date_a_share_or_a_measure() -> None:
     s = "La CBP incautó 1029 libras de fentanilo y las incautaciones de metanfetamina aumentaron un 15 %."
     assert spans("¿Cuántas libras de fentanilo incautó la CBP?", s) == ["1029 libras"]
     assert spans("¿Cuántos migrantes incautó la CBP?", s) == []
-    assert spans("¿Cuántas armas se decomisaron?", "Se decomisaron 1.234 armas.") == ["1.234 armas"]  # no 1.23 h  # pounds of fentanyl count no migrants
+    assert spans("¿Cuántas armas se decomisaron?", "Se decomisaron 1.234 armas.") == [
+        "1.234 armas"
+    ]  # no 1.23 h  # pounds of fentanyl count no migrants
     assert spans("¿Qué porcentaje aumentaron las incautaciones de metanfetamina?", s) == ["15 %"]
     assert spans("¿Cuánto dinero incautó la CBP?", s) == []
     assert spans("¿Cuántas llamadas hubo?", "Hubo dos llamadas en los últimos cinco días.") == [
