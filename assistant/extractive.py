@@ -29,7 +29,7 @@ CANDIDATES = 8  # best-ranked sentences that may join the first quote
 # terms shared, different facts of one story at 0.87–0.93 with under 0.45.
 SAME_FACT = {"typed_cosine": 0.88, "near_copy": 0.6, "cosine": 0.90, "overlap": 0.5, "copy": 0.9}
 MIN_TERMS = 5
-CORROBORATION_CANDIDATES = 30  # nearest sentences of the whole index looked at per quote
+CORROBORATION_CANDIDATES = 30  # nearest sentences looked at per quote (see HybridRetriever.similar_sentences)
 Titles = dict[str, tuple[str, str | None]]
 
 
@@ -167,7 +167,7 @@ def corroborations(
     if retrieval.similar is None or any(v is None for v in vectors) or not chosen:
         return found
     quoted = {(s.chunk.source, s.span.start) for s in chosen}
-    hits = retrieval.similar(np.stack(vectors), CORROBORATION_CANDIDATES)
+    hits = retrieval.similar([s.text for s in chosen], np.stack(vectors), CORROBORATION_CANDIDATES)
     for i, (sentence, near) in enumerate(zip(chosen, hits, strict=True)):
         sources = {sentence.chunk.source}
         for chunk, span, similarity in sorted(near, key=lambda h: -h[2]):

@@ -285,7 +285,7 @@ class _Batch:
         vectors, sentence_vectors = embeddings.embed_passages([c.text for c in chunks], spans)
         store = self.index.chunks
         store.mark_pending(c.id for c in chunks)
-        self.index.vectors.add(chunks, vectors, sentence_vectors)
+        self.index.vectors.add(chunks, vectors)
         per_chunk = iter(sentence_vectors)
         store.add(
             [(doc, cs, [_terms(c) for c in cs], [next(per_chunk) for _ in cs]) for doc, cs in self.documents]

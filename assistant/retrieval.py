@@ -5,8 +5,9 @@ Ranks passages (chunks) for the reader and sentences for the answerer."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 
 import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -19,12 +20,11 @@ from .chunking import Chunk, Span
 from .indexing import Index
 from .language import detect
 from .lexical import LexicalIndex, analyze
-from .store import chunk_of, sentence_position
 from .translate import Translator
 
 _NAME = re.compile(r"(?<=[^\s¿¡\"“(])\s+([A-ZÁÉÍÓÚÑ][\wáéíóúñü]+)")
 RRF_K = 60  # the usual reciprocal-rank-fusion constant: damps the head without ignoring the tail
-DENSE_CANDIDATES = 50  # nearest chunks (and sentences) asked of Chroma per query variant
+DENSE_CANDIDATES = 50  # nearest chunks asked of Chroma per query variant; length of each ranking
 # Each vote in the fusion (an embedding ranking per query variant; the BM25 ranking) is split between two
 # granularities: the passage as a whole, and the passage's best sentence, whose match a long passage
 # dilutes (a one-sentence answer among unrelated sentences).
@@ -97,8 +97,8 @@ class Retrieval:
     sentences: list[ScoredSentence]
     dense_best: float  # best cosine similarity between the question and any passage
     titles: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # (title, date) by source
-    # Sentences of any article nearest to given sentence vectors: (chunk, span, cosine) per vector.
-    similar: Callable[[np.ndarray, int], list[list[tuple[Chunk, Span, float]]]] | None = field(
+    # Sentences of any article nearest to given sentences (texts, vectors): (chunk, span, cosine) each.
+    similar: Callable[[Sequence[str], np.ndarray, int], list[list[tuple[Chunk, Span, float]]]] | None = field(
         default=None, repr=False
     )
 
@@ -166,11 +166,15 @@ class HybridRetriever(BaseRetriever):
         dense = self.index.vectors.search(vectors, DENSE_CANDIDATES)
         term_ids = self.lexical.term_ids(query.terms)
         sentence_bm25 = self.lexical.sentences.scores(term_ids)
+        passage_rankings = [self._by_score(d) for d in dense]
+        passage_rankings.append(self._ranked(self.lexical.passages.scores(term_ids)))
+        by_sentence_bm25 = self._ranked(sentence_bm25, self.lexical.sentence_owner)
+        pool = list(dict.fromkeys(chain(*passage_rankings, by_sentence_bm25)))
+        stored = self.index.chunks.sentence_vectors(pool)
         fused = self._fuse(
-            [(self._by_score(d), PASSAGE_SHARE) for d in dense]
-            + [(ranking, SENTENCE_SHARE) for ranking in self._dense_sentences(vectors)]
-            + [(self._ranked(self.lexical.passages.scores(term_ids)), PASSAGE_SHARE)]
-            + [(self._ranked(sentence_bm25, self.lexical.sentence_owner), SENTENCE_SHARE)]
+            [(ranking, PASSAGE_SHARE) for ranking in passage_rankings]
+            + [(ranking, SENTENCE_SHARE) for ranking in _by_best_sentence(vectors, pool, stored)]
+            + [(by_sentence_bm25, SENTENCE_SHARE)]
         )
         order = sorted(fused, key=fused.get, reverse=True)
         chunks = self.index.chunks.chunks(order[: SENTENCE_CHUNKS + self.k + FETCH_MARGIN])
@@ -179,24 +183,36 @@ class HybridRetriever(BaseRetriever):
         top = [chunks[i] for i in order[:SENTENCE_CHUNKS]]
         votes = len(dense) * (PASSAGE_SHARE + SENTENCE_SHARE) + PASSAGE_SHARE + SENTENCE_SHARE
         passage = _PassageEvidence(dense, fused, votes / (RRF_K + 1))
-        sentences = self._rank_sentences(query, vectors, sentence_bm25, top, passage)
+        sentences = self._rank_sentences(query, vectors, sentence_bm25, top, passage, stored)
         order = self._rerank(order, fused, sentences)
         titles = self._titles_of({chunks[i].source for i in order[: max(self.k, SENTENCE_CHUNKS)]})
         documents = [self._document(chunks[i], fused[i], titles) for i in order[: self.k]]
         return Retrieval(query, documents, sentences, best_dense, titles, self.similar_sentences)
 
-    def similar_sentences(self, vectors: np.ndarray, k: int) -> list[list[tuple[Chunk, Span, float]]]:
-        """Per vector: the k nearest sentences of the whole index, as (chunk, sentence span, cosine)."""
-        hits = self.index.vectors.search(np.asarray(vectors, dtype=np.float32), k, sentences=True)
-        chunks = self.index.chunks.chunks([chunk_of(sid) for h in hits for sid in h])
+    def similar_sentences(
+        self, texts: Sequence[str], vectors: np.ndarray, k: int
+    ) -> list[list[tuple[Chunk, Span, float]]]:
+        """Per sentence (its text and vector): the k nearest sentences among the passages nearest to it
+        and those sharing its rarest words, as (chunk, sentence span, cosine), nearest first."""
+        vectors = np.asarray(vectors, dtype=np.float32)
+        near = self.index.vectors.search(vectors, k)
+        pools = []
+        for text, passages in zip(texts, near, strict=True):
+            scores = self.lexical.sentences.scores(self.lexical.term_ids(analyze(text)))
+            lexical = self._ranked(scores, self.lexical.sentence_owner)[:k]
+            pools.append(list(dict.fromkeys(chain(passages, lexical))))
+        everything = list(dict.fromkeys(chain(*pools)))
+        chunks = self.index.chunks.chunks(everything)
+        stored = self.index.chunks.sentence_vectors(everything)
         found = []
-        for h in hits:
-            row = []
-            for sid, similarity in h.items():
-                chunk, j = chunks.get(chunk_of(sid)), sentence_position(sid)
-                if chunk is not None and 0 <= j < len(chunk.sentences):
-                    row.append((chunk, chunk.sentences[j], similarity))
-            found.append(row)
+        for vector, pool in zip(vectors, pools, strict=True):
+            row = [
+                (chunks[i], chunks[i].sentences[j], float(v @ vector))
+                for i in pool
+                if i in chunks and i in stored and len(stored[i]) == len(chunks[i].sentences)
+                for j, v in enumerate(stored[i])
+            ]
+            found.append(sorted(row, key=lambda h: -h[2])[:k])
         return found
 
     def _rerank(
@@ -215,11 +231,6 @@ class HybridRetriever(BaseRetriever):
             return (1 - RERANK_SHARE) * fused[i] / fused[top[0]] + RERANK_SHARE * sentence
 
         return sorted(top, key=score, reverse=True) + order[len(top) :]
-
-    def _dense_sentences(self, vectors: np.ndarray) -> list[list[str]]:
-        """Per vector: passages in the order of their best sentence among the nearest sentences."""
-        hits = self.index.vectors.search(vectors, DENSE_CANDIDATES, sentences=True)  # nearest first
-        return [_first_seen(chunk_of(sid) for sid in h) for h in hits]
 
     def _ranked(self, scores: np.ndarray, owner: np.ndarray | None = None) -> list[str]:
         return [self.lexical.chunk_id(p) for p in _ranked(scores, owner)]
@@ -244,6 +255,7 @@ class HybridRetriever(BaseRetriever):
         lexical: np.ndarray,
         top: list[Chunk],
         passage: _PassageEvidence,
+        stored: dict[str, np.ndarray],
     ) -> list[ScoredSentence]:
         """Sentences of the top passages: the passage's fused score, plus the sentence's own evidence
         (BM25 and embedding similarity, each scaled to the best candidate), plus the question-type cue."""
@@ -257,7 +269,6 @@ class HybridRetriever(BaseRetriever):
             for j, span in enumerate(chunk.sentences):
                 lex = float(lexical[offset + j]) if offset is not None else 0.0
                 candidates.append((chunk, span, fused[chunk.id] / fused[top[0].id], lex))
-        stored = self.index.chunks.sentence_vectors([c.id for c in top])
         own = [
             stored[chunk.id][j] if chunk.id in stored else None
             for chunk in top
@@ -343,6 +354,23 @@ def _ranked(scores: np.ndarray, owner: np.ndarray | None = None) -> list[int]:
         hits = hits[np.argpartition(-scores[hits], BM25_CANDIDATES)[:BM25_CANDIDATES]]
     ranked = hits[np.argsort(-scores[hits], kind="stable")]
     return _first_seen((ranked if owner is None else owner[ranked]).tolist())
+
+
+def _by_best_sentence(vectors: np.ndarray, pool: list[str], stored: dict[str, np.ndarray]) -> list[list[str]]:
+    """Per query vector: the pooled passages in the order of their best sentence's cosine. Sentence
+    vectors are read from the chunk store, not searched in the ANN index: one vector per sentence there
+    would hold 4-5 times the passages' memory, for passages that the other rankings find anyway."""
+    ids = [i for i in pool if i in stored and len(stored[i])]
+    if not ids:
+        return [[] for _ in vectors]
+    owner = np.repeat(np.arange(len(ids)), [len(stored[i]) for i in ids])
+    similarity = vectors @ np.concatenate([stored[i] for i in ids]).T  # (query vectors, sentences)
+    rankings = []
+    for row in similarity:
+        best = np.full(len(ids), -np.inf, dtype=np.float32)
+        np.maximum.at(best, owner, row)
+        rankings.append([ids[j] for j in np.argsort(-best, kind="stable")[:DENSE_CANDIDATES]])
+    return rankings
 
 
 def _first_seen(positions: Iterable) -> list:

@@ -1,8 +1,9 @@
 """The vector store: Chroma, embedded (PersistentClient in the index dir) or a server over HTTP.
 
-Two collections: passage (chunk) vectors, and their sentences' vectors (to find the sentence that answers,
-and passages by their best sentence). Only vectors and the ids that tie them to the chunk store live here;
-texts and offsets are in the chunk store. Writes go in batches no larger than the client allows."""
+One collection: passage (chunk) vectors, tied by id to the chunk store, which holds texts, offsets and the
+sentences' vectors. Sentence vectors stay out of the ANN index: an embedded Chroma keeps its whole HNSW
+graph in memory (~2.3 KB a vector), and a vector per sentence would be 4-5 times the passages' share.
+Writes go in batches no larger than the client allows."""
 
 from __future__ import annotations
 
@@ -46,11 +47,12 @@ def chroma_client(settings: Settings) -> chromadb.ClientAPI:
 
 
 class VectorStore:
-    """Chunk vectors and sentence vectors, tied to the embedding model that made them (its `identity`)."""
+    """Chunk vectors, tied to the embedding model that made them (its `identity`)."""
 
     def __init__(self, settings: Settings, identity: str) -> None:
         self.identity = identity
-        self.names = (settings.collection, f"{settings.collection}_sentences")
+        self.name = settings.collection
+        self.legacy = f"{settings.collection}_sentences"  # sentence vectors of indexes built before
         self.settings = settings
         self._lock = threading.Lock()
         self._opened = 0  # how many times the client was (re)made: a failed call retries on a newer one
@@ -60,9 +62,8 @@ class VectorStore:
 
     def _open(self) -> None:
         self.client = chroma_client(self.settings)
-        self.chunks, self.sentences = (
-            self.client.get_or_create_collection(name, configuration=_SPACE, embedding_function=None)
-            for name in self.names
+        self.chunks = self.client.get_or_create_collection(
+            self.name, configuration=_SPACE, embedding_function=None
         )
         self._opened += 1
 
@@ -91,34 +92,32 @@ class VectorStore:
             )
 
     def claim(self) -> None:
-        """Record the embedding model on the collection (an empty or rebuilt one)."""
+        """Record the embedding model on the collection (an empty or rebuilt one); drop the sentence
+        collection an older index kept (its vectors are in the chunk store)."""
         if self.model() != self.identity:
             self.chunks.modify(metadata={"embed_model": self.identity})
+        self._drop(self.legacy)
+
+    def _drop(self, name: str) -> None:
+        try:
+            self.client.delete_collection(name)
+        except (NotFoundError, ValueError):
+            pass
 
     # Writing -----------------------------------------------------------------------------------------
 
-    def add(
-        self, chunks: Sequence[Chunk], vectors: np.ndarray, sentence_vectors: Sequence[np.ndarray]
-    ) -> None:
-        """Upsert chunks' vectors and their sentences' (idempotent: a redone batch overwrites itself)."""
+    def add(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        """Upsert chunks' vectors (idempotent: a redone batch overwrites itself)."""
         for part in _batches(range(len(chunks)), self.batch_size):
             self.chunks.upsert(
                 ids=[chunks[i].id for i in part],
                 embeddings=vectors[part],
                 metadatas=[{"source": chunks[i].source} for i in part],
             )
-        ids = [sentence_id(c.id, j) for c in chunks for j in range(len(c.sentences))]
-        owners = [{"chunk_id": c.id} for c in chunks for _ in c.sentences]
-        flat = np.concatenate(list(sentence_vectors)) if len(sentence_vectors) else np.zeros((0, 1))
-        for part in _batches(range(len(ids)), self.batch_size):
-            self.sentences.upsert(
-                ids=[ids[i] for i in part], embeddings=flat[part], metadatas=[owners[i] for i in part]
-            )
 
     def delete(self, chunk_ids: Sequence[str]) -> None:
         for part in _batches(list(chunk_ids), self.batch_size):
             self.chunks.delete(ids=part)
-            self.sentences.delete(where={"chunk_id": {"$in": part}})
 
     def ids(self) -> Iterator[str]:
         """Every chunk id stored, page by page (to prune vectors that nothing refers to)."""
@@ -128,11 +127,8 @@ class VectorStore:
             offset += len(page)
 
     def reset(self) -> None:
-        for name in self.names:
-            try:
-                self.client.delete_collection(name)
-            except (NotFoundError, ValueError):
-                pass
+        for name in (self.name, self.legacy):
+            self._drop(name)
         self._open()
 
     # Reading -----------------------------------------------------------------------------------------
@@ -140,13 +136,13 @@ class VectorStore:
     def count(self) -> int:
         return self.chunks.count()
 
-    def search(self, vectors: np.ndarray, k: int, sentences: bool = False) -> list[dict[str, float]]:
-        """Cosine similarity of the k nearest chunks (or sentences) to each row of `vectors`, by id: one
-        round trip for all of them (Chroma returns fewer when the collection holds fewer)."""
+    def search(self, vectors: np.ndarray, k: int) -> list[dict[str, float]]:
+        """Cosine similarity of the k nearest chunks to each row of `vectors`, by id: one round trip for
+        all of them (Chroma returns fewer when the collection holds fewer)."""
         vectors = np.asarray(vectors, dtype=np.float32)
         if k <= 0 or not len(vectors):
             return [{} for _ in vectors]
-        result = self._query(vectors, k, sentences)
+        result = self._query(vectors, k)
         if result is None:
             return [{} for _ in vectors]
         return [
@@ -154,35 +150,19 @@ class VectorStore:
             for ids, dists in zip(result["ids"], result["distances"], strict=True)
         ]
 
-    def _query(self, vectors: np.ndarray, k: int, sentences: bool) -> dict | None:
+    def _query(self, vectors: np.ndarray, k: int) -> dict | None:
         """Chroma's answer; on a failure (another process wrote or rebuilt the collections), once more on
         a reopened client; None if that fails too (the caller carries on without vectors)."""
         for attempt in range(2):
             seen = self._opened
-            collection = self.sentences if sentences else self.chunks
             try:
-                return collection.query(query_embeddings=vectors, n_results=k, include=["distances"])
+                return self.chunks.query(query_embeddings=vectors, n_results=k, include=["distances"])
             except ChromaError as exc:
                 if attempt:
                     log.warning("vector search failed (%s); answering from the lexical index", exc)
                     return None
                 self.reopen(seen)
         return None
-
-
-def sentence_id(chunk_id: str, position: int) -> str:
-    return f"{chunk_id}:{position}"
-
-
-def chunk_of(sentence: str) -> str:
-    """The chunk id inside a `sentence_id`."""
-    return sentence.rpartition(":")[0]
-
-
-def sentence_position(sentence: str) -> int:
-    """The sentence's position in its chunk, from a `sentence_id` (-1 if malformed)."""
-    tail = sentence.rpartition(":")[2]
-    return int(tail) if tail.isdigit() else -1
 
 
 def _batches(items: Sequence, size: int) -> Iterator[list]:

@@ -18,7 +18,7 @@ from assistant import Assistant
 from assistant.chunkstore import FILE_NAME
 from assistant.indexing import LOCK_FILE, EmptyCorpus
 from assistant.settings import Settings
-from assistant.store import IndexMismatch, sentence_id
+from assistant.store import IndexMismatch
 from tests.conftest import ARTICLES, PROJECT
 
 pytestmark = pytest.mark.slow
@@ -30,12 +30,13 @@ def _chunk_sources(assistant: Assistant) -> set[str]:
 
 
 def assert_vectors_match_chunks(assistant: Assistant) -> None:
-    """The vectors stored are exactly those of the chunks recorded, sentences included."""
+    """The vectors stored are exactly those of the chunks recorded: one in Chroma per chunk, one in the
+    chunk store per sentence."""
     store = assistant.store
     recorded = {cid: len(chunk.sentences) for cid, chunk in store.chunks.chunks(_chunk_ids(store)).items()}
     assert set(store.vectors.ids()) == set(recorded)
-    sentences = set(store.vectors.sentences.get(include=[])["ids"])
-    assert sentences == {sentence_id(cid, j) for cid, n in recorded.items() for j in range(n)}
+    sentences = store.chunks.sentence_vectors(list(recorded))
+    assert {cid: len(v) for cid, v in sentences.items()} == recorded
 
 
 def _chunk_ids(store) -> list[str]:
@@ -244,3 +245,17 @@ def test_an_index_in_the_old_layout_is_rebuilt_with_a_notice(corpus: Path, tmp_p
     assert out.returncode == 0, out.stderr
     assert "older layout: rebuilding" in out.stderr and "Traceback" not in out.stderr
     assert "5 added" in out.stdout and not (index_dir / "manifest.json").exists()
+
+
+def test_the_sentence_collection_of_an_older_index_is_dropped(corpus: Path) -> None:
+    """Indexes built before kept a Chroma collection of sentence vectors (now in the chunk store only):
+    the next sync deletes it, embeds nothing, and answers as before."""
+    assistant = Assistant(Settings(corpus_dir=corpus))
+    assistant.index()
+    vectors = assistant.store.vectors
+    legacy = vectors.client.get_or_create_collection(vectors.legacy, embedding_function=None)
+    legacy.add(ids=["x:0"], embeddings=[[0.1] * 384])
+    assert assistant.index().chunks_embedded == 0
+    names = {getattr(c, "name", c) for c in vectors.client.list_collections()}
+    assert vectors.legacy not in names and vectors.name in names
+    assert "Grupo de Implementación" in assistant.ask(MEETING).answer

@@ -8,9 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from assistant import Assistant
-from assistant.retrieval import HybridRetriever, _ranked
+from assistant.retrieval import HybridRetriever, _by_best_sentence, _ranked
 from assistant.settings import Settings
-from assistant.store import chunk_of
 
 
 def test_passages_ranked_by_their_best_sentence() -> None:
@@ -18,6 +17,18 @@ def test_passages_ranked_by_their_best_sentence() -> None:
     owner = np.array([0, 0, 1, 1, 2, 2, 3])
     assert _ranked(scores, owner) == [1, 3, 0]  # passage 2 matches nothing; passage 1 listed once
     assert _ranked(scores) == [2, 6, 3, 0]
+
+
+def test_pooled_passages_ranked_by_their_best_sentence_vector() -> None:
+    query = np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32)
+    stored = {
+        "a": np.array([[0.0, 1.0], [0.6, 0.8]], dtype=np.float32),  # its second sentence: 0.6 to query 0
+        "b": np.array([[0.9, 0.44]], dtype=np.float32),
+        "c": np.zeros((0, 2), dtype=np.float32),  # no sentence vectors: left out
+    }
+    rankings = _by_best_sentence(query, ["c", "a", "b", "gone"], stored)
+    assert rankings == [["b", "a"], ["a", "b"]]
+    assert _by_best_sentence(query, [], {}) == [[], []]
 
 
 def test_fusion_follows_the_weights() -> None:
@@ -46,8 +57,6 @@ def test_one_chroma_call_answers_for_every_vector(corpus: Path) -> None:
     passages = store.search(vectors, 3)
     assert len(passages) == 2 and all(0 < len(p) <= 3 and set(p) <= chunk_ids for p in passages)
     assert passages[0] != passages[1]
-    sentences = store.search(vectors, 5, sentences=True)
-    assert all(len(s) == 5 and {chunk_of(i) for i in s} <= chunk_ids for s in sentences)
     everything = store.search(vectors[:1], 10_000)[0]  # more than there are: all of them, no error
     assert set(everything) == chunk_ids
     assert store.search(np.zeros((0, 384)), 3) == []
@@ -66,3 +75,16 @@ def test_sentence_vectors_are_stored_with_their_chunks(corpus: Path) -> None:
     (corpus / "001_5310fd264e07dab3.txt").unlink()
     assistant.index()
     assert chunks.sentence_vectors([chunk.id]) == {}
+
+
+def test_similar_sentences_finds_the_quoted_sentence_and_its_neighbours(corpus: Path) -> None:
+    assistant = _indexed(corpus)
+    chunks = assistant.store.chunks
+    chunk = next(c for c in chunks.source_chunks("003_c7446edab9ff04d6.txt") if len(c.sentences) > 1)
+    span = chunk.sentences[1]
+    text = chunk.text[span.start - chunk.start : span.end - chunk.start]
+    vector = chunks.sentence_vectors([chunk.id])[chunk.id][1]
+    [hits] = assistant.retriever.similar_sentences([text], vector[None, :], 5)
+    assert len(hits) == 5 and [h[2] for h in hits] == sorted((h[2] for h in hits), reverse=True)
+    first, first_span, cosine = hits[0]
+    assert (first.id, first_span) == (chunk.id, span) and cosine > 0.99
