@@ -18,6 +18,11 @@ import sentencex
 
 from .corpus import Article
 
+# pysbd builds its abbreviation regexes from strings at every call (2,100 distinct patterns on 250 articles,
+# 3,200 on 530), more than the `re` module caches (512, evicting the oldest): each was recompiled for every
+# paragraph. A larger cache makes sentence splitting 30% faster (250 articles: 2.3 s -> 1.6 s), same output.
+re._MAXCACHE = max(re._MAXCACHE, 4096)  # type: ignore[attr-defined]
+
 _PARAGRAPH = re.compile(r"[^\n]+")
 # Titles and abbreviations that pysbd's Spanish rules still end sentences on ("el Sr. Rubio").
 _ABBREVIATION_END = re.compile(

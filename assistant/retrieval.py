@@ -192,8 +192,9 @@ class HybridRetriever(BaseRetriever):
     def similar_sentences(
         self, texts: Sequence[str], vectors: np.ndarray, k: int
     ) -> list[list[tuple[Chunk, Span, float]]]:
-        """Per sentence (its text and vector): the k nearest sentences among the passages nearest to it
-        and those sharing its rarest words, as (chunk, sentence span, cosine), nearest first."""
+        """Per sentence (its text and vector): the k nearest sentences among the k passages nearest to it
+        and the k whose sentences BM25 ranks first for its words, as (chunk, sentence span, cosine),
+        nearest first. (Sentences are not in the ANN index: see _by_best_sentence.)"""
         vectors = np.asarray(vectors, dtype=np.float32)
         near = self.index.vectors.search(vectors, k)
         pools = []
