@@ -94,6 +94,11 @@ class Index:
     def lexical(self) -> LexicalIndex | None:
         return LexicalIndex.open(self.dir)
 
+    def release_vectors(self) -> None:
+        if self._vectors is not None:
+            self._vectors.close()
+            self._vectors = None
+
     def lock(self) -> FileLock:
         return FileLock(self.dir / LOCK_FILE, timeout=0)
 
@@ -150,6 +155,7 @@ def _sync(
     if removed:
         _forget(index, removed)
         report.removed.extend(removed)
+    index.release_vectors()  # the embedded HNSW and the BM25 rebuild need not be in memory together
     _bring_lexical_up_to_date(index)
     if store.count_documents() == 0:
         raise EmptyCorpus(f"no readable article in {corpus_dir} ({', '.join(sorted(SUFFIXES))})")

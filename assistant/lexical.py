@@ -14,7 +14,8 @@ import re
 import shutil
 import unicodedata
 import uuid
-from collections.abc import Iterable
+from array import array
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -76,11 +77,17 @@ class BM25Index:
         self._df = np.diff(indptr)  # documents holding each term: columns of the CSC matrix
 
     @classmethod
-    def build(cls, docs: list[list[int]], vocab: dict[str, int]) -> BM25Index:
+    def build(cls, terms: np.ndarray, bounds: np.ndarray, vocab_size: int) -> BM25Index:
+        """BM25 (Lucene's variant, as bm25s scores it) over documents given as one flat array of term ids
+        and the offsets where each document starts (plus the end). Built with numpy from those two
+        arrays, in CSC order (term-major), with no Python object per term: a million sentences cost a few
+        hundred MB instead of the GB that bm25s's list-of-lists input needs."""
         bm25 = bm25s.BM25(k1=K1, b=B)
-        if docs:
-            bm25.index((docs, vocab), show_progress=False)
-        return cls(bm25, len(docs))
+        size = len(bounds) - 1
+        if size:
+            bm25.scores = _lucene_csc(terms, bounds, vocab_size)
+            bm25.nonoccurrence_array = None  # Lucene's BM25 has none
+        return cls(bm25, size)
 
     def save(self, path: Path) -> None:
         path.mkdir(parents=True, exist_ok=True)
@@ -131,38 +138,40 @@ class LexicalIndex:
 
     @classmethod
     def build(cls, index_dir: Path, chunks: Iterable[tuple[str, list[list[str]]]]) -> LexicalIndex:
-        """Build a new generation from (chunk id, terms per sentence) and make it current."""
+        """Build a new generation from (chunk id, terms per sentence) and make it current. The terms are
+        gathered into compact arrays (one int32 per term occurrence); a passage's terms are its sentences'
+        terms, so one array serves both levels."""
         root = Path(index_dir) / DIR_NAME
         path = root / uuid.uuid4().hex[:12]
         vocab: dict[str, int] = {"\0": _EMPTY}
         ids: list[bytes] = []
-        passages: list[list[int]] = []
-        sentences: list[list[int]] = []
-        first = [0]
+        terms, sentence_ends, first = array("i"), array("q", [0]), array("q", [0])
         for chunk_id, sentence_terms in chunks:
             ids.append(chunk_id.encode("ascii"))
-            term_ids = [[vocab.setdefault(t, len(vocab)) for t in terms] for terms in sentence_terms]
-            passages.append([t for s in term_ids for t in s] or [_EMPTY])
-            sentences.extend(s or [_EMPTY] for s in term_ids)
-            first.append(len(sentences))
-        first_arr = np.asarray(first, dtype=np.int64)
+            for sentence in sentence_terms:
+                terms.extend(vocab.setdefault(t, len(vocab)) for t in sentence)
+                sentence_ends.append(len(terms))
+            first.append(len(sentence_ends) - 1)
+        flat = np.frombuffer(terms, dtype=np.int32) if terms else np.zeros(0, dtype=np.int32)
+        sentence_bounds = np.frombuffer(sentence_ends, dtype=np.int64)
+        first_arr = np.frombuffer(first, dtype=np.int64).copy()
+        path.mkdir(parents=True)
+        BM25Index.build(flat, sentence_bounds[first_arr], len(vocab)).save(path / "passages")
+        BM25Index.build(flat, sentence_bounds, len(vocab)).save(path / "sentences")
+        del flat, terms, sentence_bounds, sentence_ends
         owner = np.repeat(np.arange(len(ids), dtype=np.int32), np.diff(first_arr))
         chunk_ids = np.asarray(ids, dtype=_ID_DTYPE)
         order = np.argsort(chunk_ids, kind="stable").astype(np.int32)
-        path.mkdir(parents=True)
-        BM25Index.build(passages, vocab).save(path / "passages")
-        del passages
-        BM25Index.build(sentences, vocab).save(path / "sentences")
-        for name, array in (
+        for name, values in (
             ("chunk_ids", chunk_ids),
             ("first_sentence", first_arr),
             ("sentence_owner", owner),
             ("sorted_ids", chunk_ids[order]),
             ("sorted_positions", order),
         ):
-            np.save(path / f"{name}.npy", array)
+            np.save(path / f"{name}.npy", values)
         (path / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
-        meta = {"passages": len(ids), "sentences": len(sentences)}
+        meta = {"passages": len(ids), "sentences": int(first_arr[-1])}
         (path / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
         _switch(root, path.name)
         return cls(path)
@@ -197,6 +206,55 @@ class LexicalIndex:
         """The idf of a term found in a single sentence."""
         n = self.sentences.size
         return float(np.log(1 + (n - 0.5) / 1.5)) if n else 1.0
+
+
+def _lucene_csc(terms: np.ndarray, bounds: np.ndarray, vocab_size: int) -> dict:
+    """bm25s's score matrix (documents x terms, CSC: per term the documents holding it and their score),
+    built a range of terms at a time so that the working arrays stay a few tens of MB whatever the corpus
+    size; the result is 8 bytes per (term, document) pair. An empty document holds the placeholder term
+    once, as bm25s needs one term per document."""
+    n_docs = len(bounds) - 1
+    lengths = np.diff(bounds)
+    empty = np.flatnonzero(lengths == 0)
+    lengths = np.maximum(lengths, 1)
+    norm = (K1 * ((1 - B) + B * lengths / lengths.mean())).astype(np.float32)
+    occurrences = np.bincount(terms, minlength=vocab_size)
+    occurrences[_EMPTY] += len(empty)
+    data = np.empty(int(occurrences.sum()), dtype=np.float32)  # pairs <= occurrences: trimmed below
+    indices = np.empty(len(data), dtype=np.int32)
+    df = np.zeros(vocab_size, dtype=np.int64)
+    filled = 0
+    for first, stop in _term_ranges(occurrences, _RANGE_OCCURRENCES):
+        where = np.flatnonzero((terms >= first) & (terms < stop))
+        # One int64 key per occurrence, term-major: sorting groups each (term, document) pair in CSC order.
+        keys = (terms[where].astype(np.int64) - first) * n_docs + np.searchsorted(bounds, where, "right") - 1
+        if first == _EMPTY:
+            keys = np.concatenate([keys, empty])
+        pairs, tf = np.unique(keys, return_counts=True)
+        term, doc = np.divmod(pairs, n_docs)
+        df[first:stop] = np.bincount(term, minlength=stop - first)
+        idf = np.log(1 + (n_docs - df[first:stop] + 0.5) / (df[first:stop] + 0.5)).astype(np.float32)
+        tf = tf.astype(np.float32)
+        data[filled : filled + len(pairs)] = idf[term] * tf / (norm[doc] + tf)
+        indices[filled : filled + len(pairs)] = doc
+        filled += len(pairs)
+    indptr = np.zeros(vocab_size + 1, dtype=np.int64)
+    np.cumsum(df, out=indptr[1:])
+    return {"data": data[:filled], "indices": indices[:filled], "indptr": indptr, "num_docs": n_docs}
+
+
+_RANGE_OCCURRENCES = 1 << 20  # term occurrences handled at once: ~50 MB of working arrays
+
+
+def _term_ranges(occurrences: np.ndarray, size: int) -> Iterator[tuple[int, int]]:
+    """Consecutive ranges of term ids holding about `size` occurrences each (a commoner term alone)."""
+    cumulative = np.cumsum(occurrences)
+    first = 0
+    while first < len(occurrences):
+        before = cumulative[first - 1] if first else 0
+        stop = max(int(np.searchsorted(cumulative, before + size, "right")), first + 1)
+        yield first, stop
+        first = stop
 
 
 def current_generation(index_dir: Path) -> str | None:

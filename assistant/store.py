@@ -7,6 +7,7 @@ Writes go in batches no larger than the client allows."""
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import threading
 from collections.abc import Iterator, Sequence
@@ -126,6 +127,13 @@ class VectorStore:
             yield from page
             offset += len(page)
 
+    def close(self) -> None:
+        """Let an embedded Chroma go, and its HNSW graph with it (~2 KB a vector), before other work that
+        needs the memory (the BM25 rebuild); the next use of the index opens it again."""
+        if not self.settings.chroma_url:
+            SharedSystemClient.clear_system_cache()
+            _return_freed_memory()
+
     def reset(self) -> None:
         for name in (self.name, self.legacy):
             self._drop(name)
@@ -163,6 +171,14 @@ class VectorStore:
                     return None
                 self.reopen(seen)
         return None
+
+
+def _return_freed_memory() -> None:
+    """glibc keeps freed heap pages for reuse; give them back so that the next phase starts lean."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
 
 
 def _batches(items: Sequence, size: int) -> Iterator[list]:
