@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from . import spm_tokenizer
+
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
 
@@ -538,6 +540,7 @@ def build(models_dir: Path, *, force: bool = False, progress: bool = True) -> Pa
         from . import onnx_backend  # imports torch: only when building
 
         onnx_backend.export(tmp)
+        spm_tokenizer.write(tmp)
         _write_notes(tmp, src_sha)
         _write_checksums(tmp, src_sha)
         _make_readable(tmp)

@@ -25,7 +25,7 @@ from typing import Any, Protocol
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from . import e5model
+from . import e5model, spm_tokenizer
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -87,16 +87,13 @@ class OnnxRunner:
     first use: an indexer never loads the question graph (470 MB)."""
 
     def __init__(self, folder: Path, threads: int, passage_precision: str = "int8") -> None:
-        from tokenizers import Tokenizer
-
         config = _folder_config(folder)
         self.folder, self.threads = folder, threads
         self.prompts = config["prompts"]
         self.dimension = config["dimension"]
-        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self.tokenizer.no_padding()
-        self.tokenizer.enable_truncation(config["max_seq_length"])
-        self.pad_id = self.tokenizer.token_to_id("<pad>") or 0
+        self.tokenizer = spm_tokenizer.load(folder, config["max_seq_length"]) or HFTokenizer(
+            folder, config["max_seq_length"]
+        )
         int8 = passage_precision == "int8" and (folder / INT8_FILE).is_file()
         self.passage_precision = "int8" if int8 else "fp32"
         self.files = {"query": ONNX_FILE, "passage": INT8_FILE if int8 else ONNX_FILE}
@@ -115,17 +112,18 @@ class OnnxRunner:
     def encode(self, texts: Sequence[str], prompt: str, kind: str) -> np.ndarray:
         encodings = self.tokenizer.encode_batch([prompt + t for t in texts])
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for rows in _batches([len(e.ids) for e in encodings]):
+        for rows in _batches([len(e) for e in encodings]):
             out[rows] = self._pooled([encodings[i] for i in rows], kind)
         return out
 
-    def _pooled(self, encodings: list, kind: str) -> np.ndarray:
+    def _pooled(self, encodings: list[list[int]], kind: str) -> np.ndarray:
         """One forward pass: sentence-transformers' mean pooling + Normalize over the token vectors."""
-        ids = np.full((len(encodings), max(len(e.ids) for e in encodings)), self.pad_id, dtype=np.int64)
+        pad = self.tokenizer.pad_id
+        ids = np.full((len(encodings), max(len(e) for e in encodings)), pad, dtype=np.int64)
         mask = np.zeros_like(ids)
         for row, e in enumerate(encodings):
-            ids[row, : len(e.ids)] = e.ids
-            mask[row, : len(e.ids)] = 1
+            ids[row, : len(e)] = e
+            mask[row, : len(e)] = 1
         session = self._session(kind)
         inputs = {i.name for i in session.get_inputs()}
         feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
@@ -133,6 +131,22 @@ class OnnxRunner:
         summed = np.einsum("bld,bl->bd", vectors, mask.astype(vectors.dtype))
         means = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1)
         return means / np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-12)
+
+
+class HFTokenizer:
+    """The folder's tokenizer.json through `tokenizers` (any tokenizer; see spm_tokenizer for why not
+    always)."""
+
+    def __init__(self, folder: Path, max_length: int) -> None:
+        from tokenizers import Tokenizer
+
+        self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self._tokenizer.no_padding()
+        self._tokenizer.enable_truncation(max_length)
+        self.pad_id = self._tokenizer.token_to_id("<pad>") or 0
+
+    def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
+        return [e.ids for e in self._tokenizer.encode_batch(list(texts))]
 
 
 def _ort_session(path: Path, threads: int) -> Any:

