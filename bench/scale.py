@@ -130,16 +130,38 @@ class RandomEmbeddings:
         pass
 
 
+class ModelAlongsideEmbeddings(RandomEmbeddings):
+    """Random vectors as above, with the real model loaded and run on the first passages of every batch
+    (a full token-budget forward pass): its memory counts in the peak, its time mostly does not."""
+
+    SAMPLE = 16
+
+    def __init__(self, model) -> None:
+        super().__init__()
+        self._model = model
+
+    def embed_passages(self, texts, sentences):
+        self._model.embed_passages(texts[: self.SAMPLE], sentences[: self.SAMPLE])
+        return super().embed_passages(texts, sentences)
+
+
 def _settings(corpus: str, index: str):
     from assistant.settings import Settings
 
     return Settings(corpus_dir=Path(corpus), index_dir=Path(index), llm="none", chroma_url=None)
 
 
-def child_index_random(corpus: str, index: str) -> dict:
+def child_index_random(corpus: str, index: str, with_model: bool = False) -> dict:
     from assistant.core import Assistant
+    from assistant.embeddings import SentenceTransformerEmbeddings
 
-    assistant = Assistant(_settings(corpus, index), embeddings=RandomEmbeddings())
+    settings = _settings(corpus, index)
+    embeddings = (
+        ModelAlongsideEmbeddings(SentenceTransformerEmbeddings(settings))
+        if with_model
+        else RandomEmbeddings()
+    )
+    assistant = Assistant(settings, embeddings=embeddings)
     started = time.perf_counter()
     report = assistant.index()
     return {"wall_s": time.perf_counter() - started, "chunks": report.chunks_embedded}
@@ -216,10 +238,13 @@ def run_measured(
     return time.perf_counter() - started, usage.ru_maxrss / 1024, out
 
 
-def child(task: str, corpus: Path, index: Path, random_vectors: bool = False) -> dict:
+def child(
+    task: str, corpus: Path, index: Path, random_vectors: bool = False, with_model: bool = False
+) -> dict:
     """A task of this script in its own process: its JSON result, wall time and peak RSS."""
     command = [sys.executable, __file__, "--child", task, str(corpus), str(index)]
-    wall, peak, out = run_measured(command + (["--random-vectors"] if random_vectors else []))
+    flags = (["--random-vectors"] if random_vectors else []) + (["--with-model"] if with_model else [])
+    wall, peak, out = run_measured(command + flags)
     return {**json.loads(out.strip().splitlines()[-1]), "child_wall_s": wall, "peak_rss_mb": peak}
 
 
@@ -284,11 +309,16 @@ def measure_size(
     return row
 
 
-def measure_random(paragraphs: int, root: Path) -> dict:
+def measure_random(paragraphs: int, root: Path, with_model: bool = False) -> dict:
     corpus, index = root / f"corpus_random_{paragraphs}", root / f"index_random_{paragraphs}"
+    index = index.with_name(index.name + "_with_model") if with_model else index
     row: dict = {"paragraphs_asked": paragraphs, **make_corpus(paragraphs, corpus, seed=7), "synthetic": True}
-    row["vectors"] = "RANDOM unit vectors (no model)"
-    result = child("index-random", corpus, index, random_vectors=True)
+    row["vectors"] = "RANDOM unit vectors" + (
+        f" with the model loaded and run on {ModelAlongsideEmbeddings.SAMPLE} passages a batch"
+        if with_model
+        else " (no model)"
+    )
+    result = child("index-random", corpus, index, random_vectors=True, with_model=with_model)
     row.update(
         index_wall_s=result["wall_s"], index_peak_rss_mb=result["peak_rss_mb"], chunks=result["chunks"]
     )
@@ -336,6 +366,9 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="*", default=list(SIZES))
     ap.add_argument("--random", type=int, nargs="*", default=[200_000], help="paragraphs, random vectors")
     ap.add_argument(
+        "--with-model", action="store_true", help="--random runs load and run the model alongside (memory)"
+    )
+    ap.add_argument(
         "--news", type=int, nargs="*", default=[2500], help="news-shaped paragraphs (1-3 sentences)"
     )
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
@@ -361,7 +394,7 @@ def main() -> None:
             rows.append(measure_size(size, root, baseline, news=True))
             print(json.dumps(rows[-1]), file=sys.stderr)
         for size in args.random:
-            rows.append(measure_random(size, root))
+            rows.append(measure_random(size, root, args.with_model))
             print(json.dumps(rows[-1]), file=sys.stderr)
     finally:
         if args.keep is None:
@@ -376,6 +409,7 @@ def main() -> None:
 def run_child(argv: list[str]) -> None:
     task, corpus, index, *flags = argv
     kwargs = {"random_vectors": True} if "--random-vectors" in flags and task == "query" else {}
+    kwargs |= {"with_model": True} if "--with-model" in flags else {}
     print(json.dumps(CHILDREN[task](corpus, index, **kwargs)))
 
 
