@@ -210,9 +210,9 @@ class LexicalIndex:
 
 def _lucene_csc(terms: np.ndarray, bounds: np.ndarray, vocab_size: int) -> dict:
     """bm25s's score matrix (documents x terms, CSC: per term the documents holding it and their score),
-    built a range of terms at a time so that the working arrays stay a few tens of MB whatever the corpus
-    size; the result is 8 bytes per (term, document) pair. An empty document holds the placeholder term
-    once, as bm25s needs one term per document."""
+    built a range of terms at a time so that the working arrays stay small (~50 MB, plus a byte per term
+    occurrence for the mask that picks a range); the result is 8 bytes per (term, document) pair. An empty
+    document holds the placeholder term once, as bm25s needs one term per document."""
     n_docs = len(bounds) - 1
     lengths = np.diff(bounds)
     empty = np.flatnonzero(lengths == 0)
