@@ -28,13 +28,15 @@ _SPACE_PIECE = "\u2581"
 class SentencePieceTokenizer:
     """`<s> pieces </s>`, truncated to max_length ids, as the folder's tokenizer.json encodes."""
 
-    def __init__(self, path: Path, bos: int, eos: int, max_length: int) -> None:
+    def __init__(self, path: Path, max_length: int) -> None:
         import sentencepiece
 
         self._sp = sentencepiece.SentencePieceProcessor(model_file=str(path))
-        self.bos, self.eos, self.max_pieces = bos, eos, max_length - 2
+        self.bos, self.eos, self.max_pieces = self._sp.bos_id(), self._sp.eos_id(), max_length - 2
+        if self.bos < 0 or self.eos < 0:
+            raise ValueError(f"{path} does not name its <s> and </s> pieces")
         self._space = self._sp.piece_to_id(_SPACE_PIECE)
-        self.pad_id = self._sp.piece_to_id("<pad>")
+        self.pad_id = max(self._sp.pad_id(), 0)
 
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
         pieces = self._sp.encode(list(texts))
@@ -51,20 +53,21 @@ class SentencePieceTokenizer:
 
 
 def load(folder: Path, max_length: int) -> SentencePieceTokenizer | None:
-    """The folder's tokenizer through sentencepiece, writing its model file on first use; None where
-    tokenizer.json is not a sentencepiece Unigram or sentencepiece is missing (then use tokenizers)."""
+    """The folder's tokenizer through sentencepiece, writing its model file on first use (tokenizer.json,
+    17 MB of JSON for XLM-R, is read only then); None where tokenizer.json is not a sentencepiece Unigram
+    or sentencepiece is missing (then use tokenizers)."""
     try:
         import sentencepiece  # noqa: F401
     except ImportError:
         return None
     path = folder / SPM_FILE
     try:
-        spec = _spec(json.loads((folder / "tokenizer.json").read_text(encoding="utf-8")))
-        if spec is None:
-            return None
-        if not path.is_file():
-            write(folder)
-        return SentencePieceTokenizer(path, spec["bos"], spec["eos"], max_length)
+        if path.is_file():
+            try:
+                return SentencePieceTokenizer(path, max_length)
+            except ValueError:  # written before the file named its specials: write it again
+                pass
+        return SentencePieceTokenizer(path, max_length) if write(folder) else None
     except (OSError, ValueError, RuntimeError) as exc:
         log.info("sentencepiece tokenizer unavailable (%s); using tokenizers", exc)
         return None
@@ -112,6 +115,7 @@ def _spec(config: dict) -> dict | None:
         "charsmap": base64.b64decode(steps[0]["precompiled_charsmap"]),
         "bos": bos,
         "eos": eos,
+        "pad": ids.get("<pad>", -1),
     }
 
 
@@ -122,7 +126,9 @@ def _model_proto(spec: dict) -> bytes:
     proto.trainer_spec.model_type = pb.TrainerSpec.UNIGRAM
     proto.trainer_spec.vocab_size = len(spec["vocab"])
     proto.trainer_spec.unk_id = spec["unk"] if spec["unk"] is not None else -1
-    proto.trainer_spec.bos_id, proto.trainer_spec.eos_id, proto.trainer_spec.pad_id = -1, -1, -1
+    # the special ids, so that loading the file needs nothing else (never added by sentencepiece itself)
+    proto.trainer_spec.bos_id, proto.trainer_spec.eos_id = spec["bos"], spec["eos"]
+    proto.trainer_spec.pad_id = spec["pad"]
     normalizer = proto.normalizer_spec
     normalizer.name = "tokenizer.json"
     normalizer.precompiled_charsmap = spec["charsmap"]

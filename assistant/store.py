@@ -74,8 +74,7 @@ class VectorStore:
         with self._lock:
             if seen is not None and seen != self._opened:
                 return
-            if not self.settings.chroma_url:
-                SharedSystemClient.clear_system_cache()
+            self.close()
             self._open()
 
     # The model an index is tied to -------------------------------------------------------------------
