@@ -13,7 +13,8 @@ for _var, _value in {
 }.items():
     os.environ.setdefault(_var, _value)
 
-from .core import Assistant, InvalidQuestion  # noqa: E402
+from .core import Assistant  # noqa: E402
+from .errors import InvalidQuestion  # noqa: E402
 from .settings import Settings  # noqa: E402
 
 __all__ = ["Assistant", "InvalidQuestion", "Settings"]

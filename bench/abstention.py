@@ -1,7 +1,7 @@
-"""Fit the answer/abstain decision and the extra-quote decision (assistant/abstention.json), and report.
+"""Fit the answer/abstain decision and the extra-quote decision (assistant/answering/abstention.json), and report.
 
     .venv/bin/python bench/abstention.py [--every N] [--folds F] [--rows FILE] [--reuse]
-                                         [--false-refusals RATE] [--out assistant/abstention.json]
+                                         [--false-refusals RATE] [--out assistant/answering/abstention.json]
 
 Data (collected through the real retriever, then saved to --rows so that a refit needs no index):
 - XQuAD leave-articles-out, Spanish and English questions: the 48 articles are split into F groups; for
@@ -12,7 +12,7 @@ Data (collected through the real retriever, then saved to --rows so that a refit
   their `answerable` field and answer patterns (a sentence holds the answer when a pattern matches it and
   its source is listed).
 
-A row holds, for the best-ranked sentences of a question, their features (assistant/decision.py), whether
+A row holds, for the best-ranked sentences of a question, their features (assistant/answering/weights.py), whether
 each holds the answer and whether each states the kind of fact asked for. The rules that refuse before any
 model (no word the articles contain; a typed question with no sentence of its kind among the first
 TYPE_WINDOW) count as refusals in every rate.
@@ -49,10 +49,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from xquad import LANGUAGES, contains_answer, load_questions, load_squad, make_settings, write_corpus  # noqa: E402
 
 from assistant import Assistant  # noqa: E402
-from assistant.decision import FEATURES, WEIGHTS, signals  # noqa: E402
+from assistant.answering.abstention import TYPE_WINDOW  # noqa: E402
+from assistant.answering.extractive import CANDIDATES, MAX_SENTENCES  # noqa: E402
+from assistant.answering.weights import FEATURES, WEIGHTS, signals  # noqa: E402
 from assistant.evaluation import load_questions as load_dev  # noqa: E402
-from assistant.extractive import CANDIDATES, MAX_SENTENCES, TYPE_WINDOW  # noqa: E402
 from assistant.retrieval import Retrieval  # noqa: E402
+from assistant.retrieval.retriever import HAND_SET  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -131,7 +133,9 @@ def collect_xquad(every: int, folds: int, out) -> None:
 
 def collect_dev(out) -> None:
     with tempfile.TemporaryDirectory(prefix="abstention_dev_") as tmp:
-        settings = Settings(corpus_dir=DEV_CORPUS, index_dir=Path(tmp) / "index", llm="none", chroma_url=None)
+        settings = Settings(
+            corpus_dir=DEV_CORPUS, index_dir=Path(tmp) / "index", llm="none", chroma={"url": None}
+        )
         assistant = Assistant(settings)
         assistant.index()
         for path in DEV_SETS:
@@ -450,6 +454,7 @@ def main() -> None:
         "cv": f"GroupKFold({CV_FOLDS}) by article; rates below are out-of-fold",
         "answer_cutoff": f"highest probability with XQuAD false refusals (rules included) <= {args.false_refusals}",
         "join_cutoff": f"most answers right minus wrong quotes, {JOIN_LOSS} wrong quotes per answer, out of fold",
+        "hand_set": HAND_SET,  # retrieval's weights the signals depend on: a change warns at load
         "evaluation": fitted["evaluation"],
     }
     weights = {

@@ -18,9 +18,9 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from assistant.chunking import sentences
-from assistant.corpus import Article, UnreadableFile, article_paths, load_article
 from assistant.evaluation import load_questions
+from assistant.ingestion.chunking import sentences
+from assistant.ingestion.corpus import Article, UnreadableFile, article_paths, load_article
 
 
 def matching_sentences(article: Article, patterns: list[str]) -> list[str]:

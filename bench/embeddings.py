@@ -107,7 +107,7 @@ def st_onnx_backend(path: str) -> Encode:
 def assistant_onnx(path: str, passage_precision: str) -> Encode:
     """The assistant's own runner (`assistant/embeddings.py`): the folder's tokenizer and pooling with the
     encoder in onnxruntime; questions through the fp32 graph, passages through `passage_precision`'s."""
-    from assistant.embeddings import OnnxRunner
+    from assistant.encoders.runners import OnnxRunner
 
     runner = OnnxRunner(Path(path), THREADS, passage_precision)
     if runner.passage_precision != passage_precision:
@@ -142,11 +142,11 @@ def main() -> None:
 
     import torch
 
-    from assistant import e5model
+    from assistant.encoders import e5_build
     from assistant.settings import Settings
 
     torch.set_num_threads(THREADS)
-    e5_dir = str(e5model.build(Settings().models_dir))
+    e5_dir = str(e5_build.build(Settings().models_dir))
     texts = sentences(args.sentences)
     queries = [t for t in texts if t.endswith("?")][: args.queries] or texts[: args.queries]
 

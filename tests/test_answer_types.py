@@ -1,4 +1,4 @@
-"""Answer types (cues.py): what kind of fact a question asks for, and where a sentence states one."""
+"""Answer types (assistant/cues): what kind of fact a question asks for, and where a sentence states one."""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ from gradio_client import Client
 from assistant.core import Assistant
 from assistant.settings import Settings
 from assistant.ui import build, launch_options
-from assistant.ui_server import temp_dir
+from assistant.ui.server import temp_dir
 from tests.conftest import ARTICLES, DEV_QUESTIONS, MODELS_DIR, free_port
 
 pytestmark = pytest.mark.slow

@@ -101,7 +101,7 @@ def test_index_progress_is_one_bar_of_files_and_passages(monkeypatch):
     import io
 
     from assistant.cli import _progress_bar
-    from assistant.indexing import Progress
+    from assistant.ingestion.sync import Progress
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:

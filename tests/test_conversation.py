@@ -9,8 +9,8 @@ from test_llm import assert_contract, citing, use
 
 from assistant import Assistant, Settings
 from assistant.answer import Answer
-from assistant.conversation import carry_terms, is_follow_up, standalone_question, window
-from assistant.llm import ExtractiveAnswerer
+from assistant.answering.conversation import carry_terms, is_follow_up, standalone_question, window
+from assistant.answering.extractive import ExtractiveAnswerer
 
 WHEN_MINISTERIAL = "¿Cuándo será la Reunión Ministerial de Seguridad?"
 

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.chunking import chunk_article, sentences
-from assistant.corpus import Article, UnreadableFile, parse, read_articles, scan
+from assistant.ingestion.chunking import chunk_article, sentences
+from assistant.ingestion.corpus import Article, UnreadableFile, parse, read_articles, scan
 from tests.conftest import ARTICLES
 
 

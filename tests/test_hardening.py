@@ -86,7 +86,7 @@ def test_4_one_huge_line_is_indexed_without_stalling(tmp_path: Path) -> None:
     (corpus / "linea.txt").write_text("palabra " * 100_000 + "fin.", encoding="utf-8")  # 800 KB, one line
     assistant = Assistant(Settings(corpus_dir=corpus))
     assert assistant.index().chunks_embedded > 0
-    chunks = assistant.store.chunks.source_chunks("linea.txt")
+    chunks = assistant.stores.sources.source_chunks("linea.txt")
     assert all(s.end - s.start <= 1000 for c in chunks for s in c.sentences)
 
 

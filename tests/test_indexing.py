@@ -15,10 +15,10 @@ import pytest
 from filelock import FileLock
 
 from assistant import Assistant
-from assistant.chunkstore import FILE_NAME
-from assistant.indexing import LOCK_FILE, EmptyCorpus
+from assistant.errors import EmptyCorpus, IndexMismatch
 from assistant.settings import Settings
-from assistant.store import IndexMismatch
+from assistant.stores.index import LOCK_FILE
+from assistant.stores.sqlite import FILE_NAME
 from tests.conftest import ARTICLES, PROJECT
 
 pytestmark = pytest.mark.slow
@@ -26,21 +26,21 @@ MEETING = "¿Cuándo es la próxima reunión del Grupo de Implementación de Seg
 
 
 def _chunk_sources(assistant: Assistant) -> set[str]:
-    return {m["source"] for m in assistant.store.vectors.chunks.get(include=["metadatas"])["metadatas"]}
+    return {m["source"] for m in assistant.stores.vectors.collection.get(include=["metadatas"])["metadatas"]}
 
 
 def assert_vectors_match_chunks(assistant: Assistant) -> None:
     """The vectors stored are exactly those of the chunks recorded: one in Chroma per chunk, one in the
     chunk store per sentence."""
-    store = assistant.store
-    recorded = {cid: len(chunk.sentences) for cid, chunk in store.chunks.chunks(_chunk_ids(store)).items()}
+    store = assistant.stores
+    recorded = {cid: len(chunk.sentences) for cid, chunk in store.sources.chunks(_chunk_ids(store)).items()}
     assert set(store.vectors.ids()) == set(recorded)
-    sentences = store.chunks.sentence_vectors(list(recorded))
+    sentences = store.sources.sentence_vectors(list(recorded))
     assert {cid: len(v) for cid, v in sentences.items()} == recorded
 
 
 def _chunk_ids(store) -> list[str]:
-    return [chunk_id for chunk_id, _ in store.chunks.iter_terms()]
+    return [chunk_id for chunk_id, _ in store.sources.iter_terms()]
 
 
 def _big_corpus(root: Path, copies: int) -> Path:
@@ -57,7 +57,7 @@ def test_reindexing_embeds_only_what_changed(corpus: Path):
     assistant = Assistant(Settings(corpus_dir=corpus))
     first = assistant.index()
     assert len(first.added) == 5 and first.chunks_embedded > 0
-    total = assistant.store.vectors.count()
+    total = assistant.stores.vectors.count()
 
     again = assistant.index()
     assert again.chunks_embedded == 0 and again.unchanged == 5
@@ -115,7 +115,7 @@ def test_a_lost_chunk_store_reembeds_and_drops_orphan_vectors(corpus: Path):
     settings = Settings(corpus_dir=corpus)
     first = Assistant(settings)
     total = first.index().chunks_embedded
-    first.store.chunks.close()
+    first.stores.sources.close()
     (settings.index_dir / FILE_NAME).unlink()
     (corpus / "004_97ec2d26d880d09f.txt").unlink()
     again = Assistant(settings)
@@ -127,9 +127,9 @@ def test_a_lost_chunk_store_reembeds_and_drops_orphan_vectors(corpus: Path):
 
 def test_a_corpus_larger_than_the_store_batch_limit(tmp_path: Path):
     corpus = _big_corpus(tmp_path, copies=2)
-    settings = Settings(corpus_dir=corpus, chroma_max_batch=7, index_batch_chunks=10)
+    settings = Settings(corpus_dir=corpus, chroma={"max_batch": 7}, index_batch_chunks=10)
     assistant = Assistant(settings)
-    assert assistant.store.vectors.batch_size == 7
+    assert assistant.stores.vectors.batch_size == 7
     seen = []
     report = assistant.index(on_progress=lambda p: seen.append((p.files_done, p.passages)))
     assert report.chunks_embedded > 7 * 10
@@ -189,10 +189,10 @@ def test_killed_indexer_resumes_and_vectors_match_chunks(tmp_path: Path):
     settings = Settings(corpus_dir=corpus, index_dir=index_dir)
     assistant = Assistant(settings)
     report = assistant.index()
-    total = assistant.store.chunks.count()
+    total = assistant.stores.sources.count()
     assert done_before < total, "the indexer finished before it could be killed; use a bigger corpus"
     assert report.chunks_embedded == total - done_before  # nothing committed is embedded again
-    assert assistant.store.chunks.pending() == []
+    assert assistant.stores.sources.pending() == []
     assert_vectors_match_chunks(assistant)
     assert "23 de enero" in assistant.ask(MEETING).answer
 
@@ -252,7 +252,7 @@ def test_the_sentence_collection_of_an_older_index_is_dropped(corpus: Path) -> N
     the next sync deletes it, embeds nothing, and answers as before."""
     assistant = Assistant(Settings(corpus_dir=corpus))
     assistant.index()
-    vectors = assistant.store.vectors
+    vectors = assistant.stores.vectors
     legacy = vectors.client.get_or_create_collection(vectors.legacy, embedding_function=None)
     legacy.add(ids=["x:0"], embeddings=[[0.1] * 384])
     assert assistant.index().chunks_embedded == 0

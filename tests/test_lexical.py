@@ -9,7 +9,7 @@ import bm25s
 import numpy as np
 import pytest
 
-from assistant.lexical import K1, B, BM25Index, LexicalIndex
+from assistant.stores.bm25 import K1, B, BM25Index, Bm25Lexical
 
 
 def _random_docs(rng: random.Random, n: int, vocab: int) -> list[list[int]]:
@@ -51,7 +51,7 @@ def test_lexical_index_maps_sentences_to_passages(tmp_path):
         ("00000000000000a1", [["fuent", "seguridad"]]),
         ("00000000000000c3", [[]]),
     ]
-    index = LexicalIndex.build(tmp_path, iter(chunks))
+    index = Bm25Lexical.build(tmp_path, iter(chunks))
     assert (index.passages.size, index.sentences.size) == (3, 5)
     assert list(index.first_sentence) == [0, 3, 4, 5]
     assert list(index.sentence_owner) == [0, 0, 0, 1, 2]
@@ -61,12 +61,12 @@ def test_lexical_index_maps_sentences_to_passages(tmp_path):
     assert np.flatnonzero(index.sentences.scores(rubio)).tolist() == [2]
     assert np.flatnonzero(index.passages.scores(rubio)).tolist() == [0]
     assert index.contains("seguridad") and not index.contains("unknown")
-    reopened = LexicalIndex.open(tmp_path)
+    reopened = Bm25Lexical.open(tmp_path)
     assert reopened.generation == index.generation
     np.testing.assert_array_equal(reopened.passages.scores(rubio), index.passages.scores(rubio))
 
 
 def test_empty_lexical_index(tmp_path):
-    index = LexicalIndex.build(tmp_path, iter([]))
+    index = Bm25Lexical.build(tmp_path, iter([]))
     assert index.passages.size == index.sentences.size == 0
     assert not index.sentences.scores(index.term_ids(["rubio"])).any()

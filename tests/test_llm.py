@@ -21,15 +21,14 @@ from langchain_core.documents import Document
 
 from assistant import Assistant, Settings
 from assistant.answer import Answer
-from assistant.citations import Evidence, check, facts, locate, parse, visible
-from assistant.llm import (
-    ExtractiveAnswerer,
-    LLMAnswerer,
-    LLMUnavailable,
-    format_passages,
-    load_prompt,
-    make_answerer,
-)
+from assistant.answering.answerer import make_answerer
+from assistant.answering.chat_model import load_prompt
+from assistant.answering.citations import check, locate
+from assistant.answering.extractive import ExtractiveAnswerer
+from assistant.answering.facts import Evidence, facts
+from assistant.answering.llm import LLMAnswerer, format_passages
+from assistant.answering.reply import parse, visible
+from assistant.errors import LLMUnavailable
 from tests.conftest import ARTICLES, free_port
 from tests.scripted import Reply, ScriptedChatModel, citing
 
@@ -116,6 +115,14 @@ def test_one_wrong_sentence_among_good_ones_is_marked_unsupported(llm_assistant:
     assert result.answer.startswith("La reunión del grupo está programada para el 23 de enero [1].")
     assert len(result.citations) == 1
     assert_contract(result)
+
+
+def test_the_model_is_not_asked_what_the_articles_do_not_answer(llm_assistant: Assistant) -> None:
+    """One decision for both answerers: where it abstains, no model is called and the abstention says why."""
+    model = use(llm_assistant, GOOD.format(n=1))
+    result = llm_assistant.ask("¿Qué dijo el ministro de Japón sobre la pesca de ballenas en 1987?")
+    assert result.abstained and result.citations == [] and result.reason
+    assert model.prompts == []
 
 
 def test_an_answer_without_citations_falls_back(llm_assistant: Assistant) -> None:

@@ -17,15 +17,16 @@ from typing import Any
 
 import pytest
 
-from assistant import Assistant, Settings, llm
+from assistant import Assistant, Settings
 from assistant.answer import Answer
-from assistant.chunking import sentences
-from assistant.citations import Evidence, facts
-from assistant.conversation import carry_terms, plausible_rewrite, standalone_question
+from assistant.answering import llm
+from assistant.answering.conversation import carry_terms, plausible_rewrite, standalone_question
+from assistant.answering.facts import Evidence, facts
+from assistant.answering.llm import _language_of
 from assistant.evaluation import Question, score
-from assistant.lexical import fold
-from assistant.llm import _language_of
+from assistant.ingestion.chunking import sentences
 from assistant.retrieval import Retrieval
+from assistant.text.folding import fold
 from tests.conftest import ARTICLES, DEV_QUESTIONS, PROJECT
 from tests.llm_server import MODEL_ALIAS, LlamaServer, report, skip_reason
 from tests.test_llm import fell_back

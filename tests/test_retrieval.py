@@ -8,15 +8,18 @@ from pathlib import Path
 import numpy as np
 
 from assistant import Assistant
-from assistant.retrieval import HybridRetriever, _by_best_sentence, _ranked
+from assistant.retrieval.fusion import by_best_sentence as _by_best_sentence
+from assistant.retrieval.fusion import first_seen, fuse
 from assistant.settings import Settings
+from assistant.stores.bm25 import _ranked
 
 
 def test_passages_ranked_by_their_best_sentence() -> None:
     scores = np.array([0.1, 0.0, 3.0, 0.2, 0.0, 0.0, 0.5])
     owner = np.array([0, 0, 1, 1, 2, 2, 3])
-    assert _ranked(scores, owner) == [1, 3, 0]  # passage 2 matches nothing; passage 1 listed once
-    assert _ranked(scores) == [2, 6, 3, 0]
+    # sentences by BM25 score, then each passage where its best sentence stands
+    assert first_seen(owner[_ranked(scores)].tolist()) == [1, 3, 0]  # passage 2 matches nothing; 1 once
+    assert _ranked(scores).tolist() == [2, 6, 3, 0]
 
 
 def test_pooled_passages_ranked_by_their_best_sentence_vector() -> None:
@@ -32,9 +35,9 @@ def test_pooled_passages_ranked_by_their_best_sentence_vector() -> None:
 
 
 def test_fusion_follows_the_weights() -> None:
-    fused = HybridRetriever._fuse([([0, 1], 0.6), ([1, 0], 0.4)])
+    fused = fuse([([0, 1], 0.6), ([1, 0], 0.4)])
     assert fused[0] > fused[1]
-    fused = HybridRetriever._fuse([([0, 1], 0.4), ([1, 0], 0.6), ([2], 1.0)])
+    fused = fuse([([0, 1], 0.4), ([1, 0], 0.6), ([2], 1.0)])
     assert fused[2] > fused[1] > fused[0]
 
 
@@ -45,13 +48,13 @@ def _indexed(corpus: Path) -> Assistant:
 
 
 def _chunk_ids(assistant: Assistant) -> set[str]:
-    return {chunk_id for chunk_id, _ in assistant.store.chunks.iter_terms()}
+    return {chunk_id for chunk_id, _ in assistant.stores.sources.iter_terms()}
 
 
 def test_one_chroma_call_answers_for_every_vector(corpus: Path) -> None:
     assistant = _indexed(corpus)
-    store, chunk_ids = assistant.store.vectors, _chunk_ids(assistant)
-    vectors = assistant.embeddings.embed_queries(
+    store, chunk_ids = assistant.stores.vectors, _chunk_ids(assistant)
+    vectors = assistant.encoder.embed_queries(
         ["reunión ministerial en Washington", "Security Implementation"]
     )
     passages = store.search(vectors, 3)
@@ -64,12 +67,12 @@ def test_one_chroma_call_answers_for_every_vector(corpus: Path) -> None:
 
 def test_sentence_vectors_are_stored_with_their_chunks(corpus: Path) -> None:
     assistant = _indexed(corpus)
-    chunks = assistant.store.chunks
+    chunks = assistant.stores.sources
     chunk = next(c for c in chunks.source_chunks("001_5310fd264e07dab3.txt") if len(c.sentences) > 1)
     stored = chunks.sentence_vectors([chunk.id])[chunk.id]
     assert stored.shape == (len(chunk.sentences), 384) and stored.dtype == np.float32
     texts = [chunk.text[s.start - chunk.start : s.end - chunk.start] for s in chunk.sentences]
-    fresh = np.array(assistant.embeddings.embed_documents(texts))
+    fresh = np.array(assistant.encoder.embed_documents(texts))
     # float16 on disk; int8 activations are scaled per batch, so the batch-mates matter a little
     assert np.sum(stored * fresh, axis=1).min() > 0.99
     (corpus / "001_5310fd264e07dab3.txt").unlink()
@@ -79,7 +82,7 @@ def test_sentence_vectors_are_stored_with_their_chunks(corpus: Path) -> None:
 
 def test_similar_sentences_finds_the_quoted_sentence_and_its_neighbours(corpus: Path) -> None:
     assistant = _indexed(corpus)
-    chunks = assistant.store.chunks
+    chunks = assistant.stores.sources
     chunk = next(c for c in chunks.source_chunks("003_c7446edab9ff04d6.txt") if len(c.sentences) > 1)
     span = chunk.sentences[1]
     text = chunk.text[span.start - chunk.start : span.end - chunk.start]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from assistant import translate
+from assistant.text import translate
 
 pytestmark = pytest.mark.skipif(not translate.available(), reason="apertium eng-spa not installed")
 

@@ -13,12 +13,13 @@ from types import SimpleNamespace
 
 import pytest
 
-from assistant import translate
+from assistant.answering.extractive import ExtractiveAnswerer
+from assistant.answering.llm import LLMAnswerer
 from assistant.core import Assistant
-from assistant.llm import ExtractiveAnswerer, LLMAnswerer
 from assistant.settings import Settings
+from assistant.text import translate
 from assistant.ui import IndexJob, build, launch_options
-from assistant.ui_server import temp_dir
+from assistant.ui.server import temp_dir
 from tests.conftest import ARTICLES, MODELS_DIR, free_port
 from tests.scripted import ScriptedChatModel, citing
 

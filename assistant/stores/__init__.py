@@ -1,0 +1,1 @@
+"""Storage: the contract (`base`), one module per backend, and the factory that picks one from settings."""
