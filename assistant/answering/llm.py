@@ -19,11 +19,11 @@ from ..stores.base import Titles
 from ..text import markers
 from ..text.language import detect
 from . import citations
-from .reply import parse, visible
-from .facts import without_instructions
 from .abstention import decide
 from .chat_model import LLMFailed, generate, load_prompt
 from .extractive import abstain, extractive_answer
+from .facts import without_instructions
+from .reply import parse, visible
 
 log = logging.getLogger(__name__)
 
