@@ -50,7 +50,9 @@ class QueryReader:
 
     def read(self, question: str) -> Query:
         language = detect(question)
-        translation = self.translator(question) if self.translator and language == "en" else None
+        translation = None
+        if self.translator and language == "en":  # names the articles hold stay as written
+            translation = self.translator(question, keep=self._in_articles)
         query = Query(question, language, translation, cues.question_type(question, translation))
         query.terms = [t for v in query.variants for t in analyze(v)]
         # An English question's own words rarely occur in Spanish text: of them keep only those the
@@ -78,6 +80,10 @@ class QueryReader:
             return False
         spanish = self.translator(name)
         return bool(spanish) and self._mentioned(spanish)
+
+    def _in_articles(self, word: str) -> bool:
+        terms = analyze(word)
+        return bool(terms) and all(self.lexical.contains(t) for t in terms)
 
     def _mentioned(self, words: str) -> bool:
         terms = analyze(words)

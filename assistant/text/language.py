@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
@@ -16,8 +17,16 @@ def _identifier() -> LanguageIdentifier:
     return identifier
 
 
+# Capitalised words after the first: names, written the same in both languages ("Juan Ramón de la Fuente"
+# in an English question), so they are no evidence of the language.
+_NAMES = re.compile(r"(?<=\S)(\s+)[A-ZÁÉÍÓÚÑ][\wáéíóúñü'’.-]*")
+
+
 def detect(text: str) -> str:
-    """'en' or 'es'. Spanish punctuation (¿ ¡) and accented letters settle short questions."""
-    if any(c in text for c in "¿¡ñÑáéíóúÁÉÍÓÚ"):
+    """'en' or 'es'. Spanish punctuation (¿ ¡) settles it; so do accented letters outside names."""
+    if "¿" in text or "¡" in text:
         return "es"
-    return _identifier().classify(text)[0]
+    bare = _NAMES.sub(r"\1", text)
+    if any(c in bare for c in "ñÑáéíóúÁÉÍÓÚ"):
+        return "es"
+    return _identifier().classify(bare if bare.strip() else text)[0]

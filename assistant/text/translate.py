@@ -1,7 +1,13 @@
-"""Offline English→Spanish translation with Apertium, kept warm in one long-running pipeline.
+"""Offline English↔Spanish translation with Apertium, kept warm in one long-running pipeline, that keeps
+names.
 
 Starting `apertium` costs ~150 ms a call; the null-flush mode (-z) keeps the pipeline up and answers a
-question in a few ms. Any failure turns translation off for the question, never the answer."""
+question in a few ms. Any failure turns translation off for the question, never the answer.
+
+Apertium translates every word its dictionary knows, names included ("Marco Rubio" -> "Blond Frame",
+"Trump" -> "Triunfo"). Before a text goes in, `names.protect` swaps what must come out unchanged (names,
+acronyms, numbers) and the glossary's terms for placeholder words Apertium does not know, which it leaves
+where they stand; they are put back, as written or as the glossary renders them, afterwards."""
 
 from __future__ import annotations
 
@@ -12,12 +18,17 @@ import select
 import shutil
 import subprocess
 import threading
+from collections import OrderedDict
+from collections.abc import Callable
+
+from .names import protect
 
 log = logging.getLogger(__name__)
 
 _MODE_FILE = "/usr/share/apertium/modes/{pair}.mode"
 _STREAM_SPECIALS = re.compile(r"([\\\[\]^$/@<>{}])")
 _TIMEOUT_S = 5.0
+CACHE_SIZE = 4096  # masked texts translated once: names asked about and quotes recur across questions
 
 
 def available(pair: str = "eng-spa") -> bool:
@@ -31,14 +42,24 @@ class Translator:
         self.pair = pair
         self._proc: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
+        self._cache: OrderedDict[str, str] = OrderedDict()
 
-    def __call__(self, text: str) -> str | None:
-        """The translation, or None when Apertium is missing or fails."""
+    def __call__(self, text: str, keep: Callable[[str], bool] | None = None) -> str | None:
+        """The translation, or None when Apertium is missing or fails. `keep`: for English text, whether a
+        capitalised word is a name to keep (the articles hold it) rather than a word to translate."""
         if not text.strip() or not available(self.pair):
             return None
+        masked, restore = protect(text, self.pair, keep)
         with self._lock:
+            if masked in self._cache:
+                self._cache.move_to_end(masked)
+                return restore(self._cache[masked])
             try:
-                return self._translate(text)
+                translated = self._translate(masked)
+                self._cache[masked] = translated
+                if len(self._cache) > CACHE_SIZE:
+                    self._cache.popitem(last=False)
+                return restore(translated)
             except (OSError, TimeoutError, ValueError) as exc:
                 log.warning("apertium failed (%s); searching without translation", exc)
                 self.close()
