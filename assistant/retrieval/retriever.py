@@ -54,6 +54,7 @@ class Retrieval:
     sentences: list[ScoredSentence]
     titles: Titles = field(default_factory=dict)
     similar: Similar | None = field(default=None, repr=False)
+    passage_rank: dict[str, int] = field(default_factory=dict)  # chunk id -> its place after the re-rank
 
 
 class HybridRetriever(BaseRetriever):
@@ -107,7 +108,8 @@ class HybridRetriever(BaseRetriever):
         order = fusion.rerank(order, fused, _best_sentence(ranked), SENTENCE_CHUNKS)
         titles = self._titles_of({chunks[i].source for i in order[: max(self.k, SENTENCE_CHUNKS)]})
         documents = [_document(chunks[i], fused[i], titles) for i in order[: self.k]]
-        return Retrieval(query, documents, ranked, titles, self.similar_sentences)
+        ranks = {i: r for r, i in enumerate(order[:SENTENCE_CHUNKS])}
+        return Retrieval(query, documents, ranked, titles, self.similar_sentences, ranks)
 
     def _by_best_bm25_sentence(self, terms: Sequence[str]) -> list[str]:
         """Passages in the order of their best sentence's BM25 score."""

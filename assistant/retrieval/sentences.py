@@ -35,6 +35,11 @@ class ScoredSentence:
     agreement: float = 0.0  # the passage's fused score over the most any passage can get
     answer_spans: list[tuple[int, int]] = field(default_factory=list)  # typed facts, sentence offsets
     vector: np.ndarray | None = field(default=None, repr=False)
+    lexical: float = 0.0  # its BM25 score over the best candidate's
+    similarities: tuple[float, ...] = ()  # cosine to each query variant (the question, its translation)
+    position: int = 0  # its place in its passage (0: the first sentence)
+    context_similarity: float = 0.0  # the best cosine of the sentences next to it in its passage
+    loose_coverage: float = 0.0  # sentence_coverage with words matched by their first letters too
 
     @property
     def text(self) -> str:
@@ -78,11 +83,14 @@ def rank_sentences(
         for chunk in top
         for j in range(len(chunk.sentences))
     ]
-    similarity = [float(np.max(vectors @ v)) if v is not None else 0.0 for v in own]
+    per_variant = [tuple(float(x) for x in vectors @ v) if v is not None else () for v in own]
+    similarity = [max(v) if v else 0.0 for v in per_variant]
+    context = _context_similarity(top, similarity)
     top_lexical, top_sim = max(c[3] for c in candidates) or 1.0, max(similarity) or 1.0
     coverage = {c.id: coverage_of(query, lexical, frozenset(analyze(c.text))) for c in top}
     scored = []
-    for (chunk, span, chunk_score, lex), sim, vector in zip(candidates, similarity, own, strict=True):
+    rows = zip(candidates, similarity, own, per_variant, context, strict=True)
+    for (chunk, span, chunk_score, lex), sim, vector, variants, near in rows:
         text = chunk.text[span.start - chunk.start : span.end - chunk.start]
         spans = cues.answer_spans(query.qtype, text, query.asked)
         evidence = (1 - DENSE_SHARE) * lex / top_lexical + DENSE_SHARE * _stretch(sim, top_sim)
@@ -98,14 +106,32 @@ def rank_sentences(
                 coverage[chunk.id],
                 bool(spans) or query.qtype is None,
                 sentence_coverage=coverage_of(query, lexical, frozenset(analyze(text))),
+                loose_coverage=loose_coverage_of(query, lexical, analyze(text)),
                 similarity=sim,
                 passage_similarity=passage.similarity(chunk.id),
                 agreement=fused[chunk.id] / passage.most,
                 answer_spans=spans,
                 vector=vector,
+                lexical=lex / top_lexical,
+                similarities=variants,
+                position=chunk.sentences.index(span),
+                context_similarity=near,
             )
         )
     return sorted(scored, key=lambda s: s.score, reverse=True)
+
+
+def _context_similarity(top: Sequence[Chunk], similarity: list[float]) -> list[float]:
+    """Per candidate (in the order of `top`'s sentences): the best cosine of its neighbours in its passage,
+    0 for a sentence alone."""
+    found, at = [], 0
+    for chunk in top:
+        row = similarity[at : at + len(chunk.sentences)]
+        for j in range(len(row)):
+            near = [row[i] for i in (j - 1, j + 1) if 0 <= i < len(row)]
+            found.append(max(near, default=0.0))
+        at += len(row)
+    return found
 
 
 def coverage_of(query: Query, lexical: LexicalIndex, present: frozenset[str]) -> float:
@@ -114,6 +140,24 @@ def coverage_of(query: Query, lexical: LexicalIndex, present: frozenset[str]) ->
     weights = {t: lexical.idf(t) or lexical.max_idf for t in query.content_terms}
     total = sum(weights.values())
     return sum(w for t, w in weights.items() if t in present) / total if total else 0.0
+
+
+LOOSE_PREFIX = 5  # letters two forms of one word share ("intercept", "intercepcion")
+
+
+def loose_coverage_of(query: Query, lexical: LexicalIndex, terms: list[str]) -> float:
+    """coverage_of where a term also counts as present when a term of the text starts with the same
+    LOOSE_PREFIX letters: a translated question seldom uses the article's own word forms."""
+    prefixes = {t[:LOOSE_PREFIX] for t in terms if len(t) >= LOOSE_PREFIX}
+    present = set(terms)
+    weights = {t: lexical.idf(t) or lexical.max_idf for t in query.content_terms}
+    total = sum(weights.values())
+    found = sum(
+        w
+        for t, w in weights.items()
+        if t in present or (len(t) >= LOOSE_PREFIX and t[:LOOSE_PREFIX] in prefixes)
+    )
+    return found / total if total else 0.0
 
 
 def _stretch(similarity: float, best: float) -> float:
