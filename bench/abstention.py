@@ -1,34 +1,29 @@
-"""Fit the answer/abstain decision and the extra-quote decision (assistant/answering/abstention.json), and report.
+"""Fit the answer decision (assistant/answering/abstention.json) and report its refusals, out of fold.
 
     .venv/bin/python bench/abstention.py [--every N] [--folds F] [--rows FILE] [--reuse]
                                          [--false-refusals RATE] [--out assistant/answering/abstention.json]
 
+Run bench/reader.py first: each question's lead quote is chosen by a reader fold model that never saw the
+question's article (bench/results/reader_folds/), so that no signal here is fitted on its own question.
+
 Data (collected through the real retriever, then saved to --rows so that a refit needs no index):
 - XQuAD leave-articles-out, Spanish and English questions: the 48 articles are split into F groups; for
   each group an index of the *other* articles is built and every N-th question asked: questions of the
-  left-out articles must abstain (nothing else is about them), the others must not. Every question is
-  thus asked once as unanswerable and F-1 times as answerable.
-- The dev sets (data/dev_questions.jsonl, data/dev_questions_staff.jsonl) over data/articles, labelled by
-  their `answerable` field and answer patterns (a sentence holds the answer when a pattern matches it and
-  its source is listed).
+  left-out articles must abstain (nothing else is about them: *off topic*), the others must not.
+- XQuAD swapped-entity questions (*on topic*), the way SQuAD 2.0's unanswerable questions were written: an
+  answerable question whose asked name or number (a capitalised name, a year, a count) is swapped for one
+  of the same kind found in another article, asked of the whole corpus. A swap is kept only when no
+  sentence of the corpus holds the new name together with most of the question's other terms, so the
+  articles do not answer it; the same swap is made in the English question where the name is written the
+  same.
+- The dev sets over data/articles, labelled by their `answerable` field.
 
-A row holds, for the best-ranked sentences of a question, their features (assistant/answering/weights.py), whether
-each holds the answer and whether each states the kind of fact asked for. The rules that refuse before any
-model (no word the articles contain; a typed question with no sentence of its kind among the first
-TYPE_WINDOW) count as refusals in every rate.
-
-Models: scikit-learn logistic regression (standardised features, L2), one per language, fitted on all
-rows; every rate reported is out of fold: GroupKFold by article (an XQuAD article, or the sample article
-that answers a dev question) so that no article's questions are both fitted and scored. Dev questions
-weigh DEV_WEIGHT each (they are what staff ask; XQuAD's are many). In order:
-1. the sentence model ("join"): does this sentence hold the answer?
-2. the first quote: the best-ranked sentence of the window, or the one the sentence model rates highest,
-   whichever is right more often;
-3. the answer model on the first quote's features; its cut-off is the highest probability whose false
-   refusals of answerable XQuAD questions (rules included) stay at --false-refusals;
-4. the join cut-off: the most answers right minus wrong quotes (JOIN_LOSS wrong quotes are worth one
-   answer), on XQuAD and the dev sets.
-Nothing is keyed to question ids.
+The rules that refuse before the model (no word the articles contain; a typed question with no sentence
+of its kind) count as refusals in every rate. Model: scikit-learn logistic regression (standardised
+features, L2), one per language; a signal whose weight comes out against its direction (DIRECTION) is
+left out and the model refitted. Rates are out of fold: GroupKFold by article. Dev questions weigh
+DEV_WEIGHT each. The cut-off is the highest probability whose false refusals of answerable XQuAD
+questions (rules included) stay at --false-refusals. Nothing is keyed to question ids.
 """
 
 from __future__ import annotations
@@ -36,6 +31,8 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import random
+import re
 import sys
 import tempfile
 import time
@@ -44,47 +41,90 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT / "bench"))
+sys.path.insert(0, str(PROJECT))
 
+from reader import FOLDS_DIR  # noqa: E402
 from xquad import LANGUAGES, contains_answer, load_questions, load_squad, make_settings, write_corpus  # noqa: E402
 
 from assistant import Assistant  # noqa: E402
-from assistant.answering.abstention import TYPE_WINDOW  # noqa: E402
-from assistant.answering.extractive import CANDIDATES, MAX_SENTENCES  # noqa: E402
+from assistant.answering import abstention, reader  # noqa: E402
 from assistant.answering.weights import FEATURES, WEIGHTS, signals  # noqa: E402
 from assistant.evaluation import load_questions as load_dev  # noqa: E402
-from assistant.retrieval import Retrieval  # noqa: E402
 from assistant.retrieval.retriever import HAND_SET  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
+from assistant.text.analysis import analyze  # noqa: E402
 
-PROJECT = Path(__file__).resolve().parent.parent
-DEV_SETS = (PROJECT / "data" / "dev_questions.jsonl", PROJECT / "data" / "dev_questions_staff.jsonl")
+DEV_SETS = [PROJECT / "data" / "dev_questions.jsonl", PROJECT / "data" / "dev_questions_staff.jsonl"]
 DEV_CORPUS = PROJECT / "data" / "articles"
 DEFAULT_ROWS = PROJECT / "bench" / "results" / "abstention_rows.jsonl"
-RANKED = CANDIDATES  # best-ranked sentences kept per question (first quote and possible extra quotes)
 DEV_WEIGHT = 10.0
 CV_FOLDS = 5
 C = 1.0  # inverse L2 strength (scikit-learn's default)
-JOIN_GRID = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
-JOIN_LOSS = 2.0
+SEED = 2026
+SWAP_OVERLAP = 0.5  # a sentence with the new name and this share of the question's other terms may answer it
+
+# The direction each signal may push "the articles answer this": more agreement, similarity, coverage,
+# reader confidence or names repeated never argues for refusing, a name no article mentions never for
+# answering. A weight fitted against its direction is an artefact of correlated signals or of few rows.
+DIRECTION = {
+    "agreement": 1,
+    "passage_similarity": 1,
+    "sentence_similarity": 1,
+    "coverage": 1,
+    "sentence_coverage": 1,
+    "unknown_names": -1,
+    "typed": 0,
+    "relative_score": 0,
+    "reader": 1,
+    "reader_margin": 1,
+    "lead_names": 1,
+    "passage_names": 1,
+    "lead_numbers": 1,
+}
 
 
 # --- collecting ---------------------------------------------------------------------------------------
 
 
-def observe(retrieval: Retrieval, right) -> dict:
-    """The row of one question: whether a content word is known, and the best-ranked sentences with their
-    features, whether each holds the answer and whether each states the kind of fact asked for."""
-    query = retrieval.query
-    row: dict = {"kind": query.kind, "known_terms": query.known_terms}
-    row["sentences"] = [
-        {**signals(retrieval, s), "right": right(s), "cue": bool(s.cue), "rank": rank}
-        for rank, s in enumerate(retrieval.sentences[:RANKED])
-    ]
-    return row
+class FoldReaders:
+    """The reader that never saw a given article: bench/reader.py's fold models."""
+
+    def __init__(self) -> None:
+        mapping = FOLDS_DIR / "folds.json"
+        if not mapping.is_file():
+            raise SystemExit("run bench/reader.py first: it writes the reader's fold models")
+        self.fold_of = json.loads(mapping.read_text(encoding="utf-8"))
+        self.models: dict[int, reader.Reader] = {}
+
+    def __call__(self, group: str) -> reader.Reader:
+        fold = self.fold_of.get(group, 0)
+        if fold not in self.models:
+            self.models[fold] = reader.Reader(FOLDS_DIR / f"fold{fold}.txt", reader.PROVENANCE_FILE)
+        return self.models[fold]
 
 
-def collect_xquad(every: int, folds: int, out) -> None:
+def observe(retrieval, right, fold_reader: reader.Reader) -> dict:
+    """The row of one question: which rule refused it, else the lead's signals and whether it is right."""
+    verdict = abstention.decide(retrieval, reader=fold_reader)
+    if verdict.lead is None:
+        return {"ruled": verdict.reason}
+    ranked = verdict.ranked
+    after = ranked[1][1] if len(ranked) > 1 else ranked[0][1]
+    features = signals(retrieval, verdict.lead, (ranked[0][1], after))
+    return {"ruled": None, "features": features, "right": bool(right(verdict.lead))}
+
+
+def _xquad_right(gold):
+    def right(s) -> bool:
+        overlaps = s.chunk.source == gold.source and s.span.start <= gold.start < s.span.end
+        return overlaps or (len(gold.text) >= 4 and contains_answer(s.text, gold.text))
+
+    return right
+
+
+def collect_xquad(every: int, folds: int, out, readers: FoldReaders) -> None:
     spanish = load_squad("es")
     with tempfile.TemporaryDirectory(prefix="abstention_") as tmp:
         corpus = Path(tmp) / "corpus"
@@ -92,6 +132,10 @@ def collect_xquad(every: int, folds: int, out) -> None:
         golds = write_corpus(spanish, corpus)
         names = sorted(p.name for p in corpus.glob("*.txt"))
         questions = {lang: load_questions(lang, golds, None)[::every] for lang in LANGUAGES}
+        whole = Assistant(make_settings(corpus, Path(tmp) / "index", None))
+        whole.index()
+        _collect_swapped(whole, corpus, questions, out, readers)
+        whole.translator and whole.translator.close()
         for fold in range(folds):
             held = {n for i, n in enumerate(names) if i % folds == fold}
             fold_corpus = Path(tmp) / f"corpus{fold}"
@@ -99,39 +143,93 @@ def collect_xquad(every: int, folds: int, out) -> None:
             for name in names:
                 if name not in held:
                     (fold_corpus / name).write_bytes((corpus / name).read_bytes())
-            settings = make_settings(fold_corpus, Path(tmp) / f"index{fold}", None)
-            assistant = Assistant(settings)
+            assistant = Assistant(make_settings(fold_corpus, Path(tmp) / f"index{fold}", None))
             started = time.perf_counter()
             assistant.index()
-            print(
-                f"fold {fold + 1}/{folds}: {len(held)} articles left out, index "
-                f"{time.perf_counter() - started:.0f} s",
-                file=sys.stderr,
-            )
             for lang in LANGUAGES:
-                for position, q in enumerate(questions[lang]):
-                    gold = q.gold
-
-                    def right(s, gold=gold) -> bool:
-                        overlaps = s.chunk.source == gold.source and s.span.start <= gold.start < s.span.end
-                        return overlaps or (len(gold.text) >= 4 and contains_answer(s.text, gold.text))
-
-                    retrieval = assistant.retriever.search(q.text)
-                    row = observe(retrieval, right)
-                    row |= {
-                        "set": "xquad",
-                        "lang": lang,
-                        "id": q.id,
-                        "group": gold.source,
-                        "answerable": gold.source not in held,
-                        "fold": fold,
-                        "position": position * every,
-                    }
+                for q in questions[lang]:
+                    row = observe(
+                        assistant.retriever.search(q.text), _xquad_right(q.gold), readers(q.gold.source)
+                    )
+                    answerable = q.gold.source not in held
+                    row |= {"set": "xquad", "kind": "answerable" if answerable else "off topic"}
+                    row |= {"lang": lang, "id": q.id, "group": q.gold.source, "answerable": answerable}
                     out.write(json.dumps(row) + "\n")
+            print(f"fold {fold + 1}/{folds}: {time.perf_counter() - started:.0f} s", file=sys.stderr)
             assistant.translator and assistant.translator.close()
 
 
-def collect_dev(out) -> None:
+# --- swapped-entity questions ---------------------------------------------------------------------------
+
+_NAME = re.compile(r"(?<=[^\s¿¡\"“(])\s+([A-ZÁÉÍÓÚÑ][\wáéíóúñü]+(?:\s+[A-ZÁÉÍÓÚÑ][\wáéíóúñü]+)*)")
+_NUMBER = re.compile(r"\b\d{1,4}\b")
+
+
+def _asked(question: str) -> list[tuple[str, str]]:
+    """(kind, surface) of what a question asks about that can be swapped: names, then numbers."""
+    found = [("name", m.group(1)) for m in _NAME.finditer(question)]
+    found += [("year" if len(m.group()) == 4 else "number", m.group()) for m in _NUMBER.finditer(question)]
+    return found
+
+
+def _pools(assistant: Assistant) -> tuple[dict[str, dict[str, set[str]]], list[tuple[str, set[str]]]]:
+    """By kind, the names and numbers each article writes; and every sentence's folded terms with its
+    source, to check that a swapped question stays unanswered."""
+    pools: dict[str, dict[str, set[str]]] = {"name": {}, "year": {}, "number": {}}
+    sentences = []
+    sources = assistant.stores.sources
+    for listed in sources.listing():
+        for chunk in sources.source_chunks(listed.source):
+            for span in chunk.sentences:
+                text = chunk.text[span.start - chunk.start : span.end - chunk.start]
+                sentences.append((listed.source, set(analyze(text))))
+                for kind, surface in _asked(text):
+                    pools[kind].setdefault(listed.source, set()).add(surface)
+    return pools, sentences
+
+
+def _answered_by_corpus(swapped_terms: set[str], other: set[str], sentences) -> bool:
+    for _, terms in sentences:
+        if swapped_terms <= terms and (not other or len(other & terms) >= SWAP_OVERLAP * len(other)):
+            return True
+    return False
+
+
+def _collect_swapped(assistant: Assistant, corpus: Path, questions: dict, out, readers: FoldReaders) -> None:
+    pools, sentences = _pools(assistant)
+    rng = random.Random(SEED)
+    english = {q.id: q for q in questions.get("en", [])}
+    made = Counter()
+    for q in questions["es"]:
+        options = _asked(q.text)
+        rng.shuffle(options)
+        for kind, surface in options:
+            candidates = sorted(
+                {v for src, vs in pools[kind].items() if src != q.gold.source for v in vs} - {surface}
+            )
+            rng.shuffle(candidates)
+            other = set(analyze(q.text.replace(surface, " ")))
+            chosen = next(
+                (c for c in candidates[:50] if not _answered_by_corpus(set(analyze(c)), other, sentences)),
+                None,
+            )
+            if chosen is None:
+                continue
+            variants = [("es", q.text.replace(surface, chosen, 1))]
+            en = english.get(q.id)
+            if en is not None and surface in en.text:
+                variants.append(("en", en.text.replace(surface, chosen, 1)))
+            for lang, text in variants:
+                row = observe(assistant.retriever.search(text), lambda s: False, readers(q.gold.source))
+                row |= {"set": "xquad", "kind": "swapped", "lang": lang, "id": q.id, "question": text}
+                row |= {"group": q.gold.source, "answerable": False, "swapped": f"{surface} -> {chosen}"}
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+                made[lang] += 1
+            break
+    print(f"swapped-entity questions: {dict(made)}", file=sys.stderr)
+
+
+def collect_dev(out, readers: FoldReaders) -> None:
     with tempfile.TemporaryDirectory(prefix="abstention_dev_") as tmp:
         settings = Settings(
             corpus_dir=DEV_CORPUS, index_dir=Path(tmp) / "index", llm="none", chroma={"url": None}
@@ -145,44 +243,20 @@ def collect_dev(out) -> None:
                 def right(s, q=q) -> bool:
                     return q.lists_source(s.chunk.source) and q.matching_pattern(s.text) is not None
 
-                row = observe(assistant.retriever.search(q.question), right)
-                # Dev questions share one corpus: grouped by the article that answers them (the first
-                # listed), unanswerable ones by their own id.
                 group = f"dev:{q.sources[0]}" if q.sources else f"dev:{q.id}"
-                row |= {
-                    "set": path.stem,
-                    "lang": q.lang,
-                    "id": q.id,
-                    "group": group,
-                    "answerable": q.answerable,
-                }
+                row = observe(assistant.retriever.search(q.question), right, readers(group))
+                row |= {"set": path.stem, "kind": "answerable" if q.answerable else "unanswerable"}
+                row |= {"lang": q.lang, "id": q.id, "group": group, "answerable": q.answerable}
                 out.write(json.dumps(row) + "\n")
 
 
 # --- fitting ------------------------------------------------------------------------------------------
 
 
-def _matrix(items: list[dict]) -> np.ndarray:
-    return np.array([[float(it[f]) for f in FEATURES] for it in items], dtype=float).reshape(
+def _matrix(rows: list[dict]) -> np.ndarray:
+    return np.array([[float(r["features"][f]) for f in FEATURES] for r in rows], dtype=float).reshape(
         -1, len(FEATURES)
     )
-
-
-# The direction each signal may push "the articles answer this" (and "this sentence holds the answer"):
-# more agreement, similarity or coverage never argues for refusing, a name no article mentions never for
-# answering. A weight fitted against its direction is an artefact of correlated signals or of few rows
-# (fitted on the dev sets alone, names the articles lack came out *for* answering); it would misfire on
-# new questions, so that signal is left out and the model refitted (a monotone constraint).
-DIRECTION = {
-    "agreement": 1,
-    "passage_similarity": 1,
-    "sentence_similarity": 1,
-    "coverage": 1,
-    "sentence_coverage": 1,
-    "unknown_names": -1,
-    "typed": 0,  # either way: asking for a kind of fact makes a question neither easier nor harder
-    "relative_score": 0,
-}
 
 
 class Fitted:
@@ -195,7 +269,7 @@ class Fitted:
 
         self.kept = list(range(len(FEATURES)))
         while True:
-            self.pipeline = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=1000))
+            self.pipeline = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=2000))
             self.pipeline.fit(X[:, self.kept], y, logisticregression__sample_weight=w)
             coef = self.pipeline.named_steps["logisticregression"].coef_[0]
             wrong = [i for i, c in zip(self.kept, coef, strict=True) if DIRECTION[FEATURES[i]] * c < 0]
@@ -206,34 +280,25 @@ class Fitted:
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         return self.pipeline.predict_proba(X[:, self.kept])
 
-
-def fit_logistic(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> Fitted:
-    return Fitted(X, y, w)
+    def raw(self) -> tuple[dict[str, float], float]:
+        """The weights on raw (unscaled) features; a feature left out weighs 0."""
+        scaler, lr = (
+            self.pipeline.named_steps["standardscaler"],
+            self.pipeline.named_steps["logisticregression"],
+        )
+        scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
+        coef = dict(zip((FEATURES[i] for i in self.kept), lr.coef_[0] / scale, strict=True))
+        intercept = float(lr.intercept_[0] - np.sum(lr.coef_[0] * scaler.mean_ / scale))
+        return {f: round(float(coef.get(f, 0.0)), 6) for f in FEATURES}, round(intercept, 6)
 
 
 def out_of_fold(X: np.ndarray, y: np.ndarray, w: np.ndarray, groups: np.ndarray) -> np.ndarray:
     from sklearn.model_selection import GroupKFold
 
     p = np.zeros(len(y))
-    splits = min(CV_FOLDS, len(set(groups)))
-    if splits < 2:
-        return np.full(len(y), y.mean() if len(y) else 0.0)
-    for train, test in GroupKFold(n_splits=splits).split(X, y, groups):
-        if len(set(y[train])) < 2:
-            p[test] = y[train].mean()
-            continue
-        p[test] = fit_logistic(X[train], y[train], w[train]).predict_proba(X[test])[:, 1]
+    for train, test in GroupKFold(n_splits=min(CV_FOLDS, len(set(groups)))).split(X, y, groups):
+        p[test] = Fitted(X[train], y[train], w[train]).predict_proba(X[test])[:, 1]
     return p
-
-
-def raw_coefficients(model: Fitted) -> tuple[dict[str, float], float]:
-    """The model's weights on raw (unscaled) features; a feature it left out weighs 0."""
-    pipeline = model.pipeline
-    scaler, lr = pipeline.named_steps["standardscaler"], pipeline.named_steps["logisticregression"]
-    scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
-    coef = dict(zip((FEATURES[i] for i in model.kept), lr.coef_[0] / scale, strict=True))
-    intercept = float(lr.intercept_[0] - np.sum(lr.coef_[0] * scaler.mean_ / scale))
-    return {f: round(float(coef.get(f, 0.0)), 6) for f in FEATURES}, round(intercept, 6)
 
 
 def answer_cutoff(p: np.ndarray, ruled_out: int, n_answerable: int, rate: float) -> float:
@@ -241,178 +306,50 @@ def answer_cutoff(p: np.ndarray, ruled_out: int, n_answerable: int, rate: float)
     `p`: out-of-fold probabilities of the answerable questions the rules let through."""
     allowed = int(np.floor(rate * n_answerable)) - ruled_out
     scores = np.sort(p)
-    if not len(scores):
-        return 0.5
-    if allowed <= 0:
-        return float(scores[0])  # the rules alone refuse that many: the model refuses none of these
-    if allowed >= len(scores):
-        return 1.0
-    return float(scores[allowed])  # the `allowed` lowest answerable scores fall under it
+    if not len(scores) or allowed <= 0:
+        return float(scores[0]) if len(scores) else 0.5
+    return 1.0 if allowed >= len(scores) else float(scores[allowed])
 
 
-def _window(row: dict) -> list[dict]:
-    """The sentences a first quote may come from: of the first TYPE_WINDOW, those of the kind asked."""
-    if not row["known_terms"]:
-        return []
-    return [x for x in row["sentences"] if x["rank"] < TYPE_WINDOW and x["cue"]]
-
-
-def choose_join_cutoff(curve: list[tuple[float, dict]]) -> float:
-    """The cut-off with the most answers right minus wrong quotes, JOIN_LOSS wrong quotes per answer (a
-    quote that does not say what the answer claims is the worst failure, but a missed answer counts too);
-    XQuAD and the dev sets together, each dev question weighing DEV_WEIGHT. Ties: the higher cut-off."""
-
-    def value(stats: dict) -> float:
-        total = 0.0
-        for name, w in (("xquad", 1.0), ("dev", DEV_WEIGHT)):
-            right, _, quotes_right, quotes = stats[name]
-            total += w * (JOIN_LOSS * right - (quotes - quotes_right))
-        return total
-
-    return max(curve, key=lambda c: (value(c[1]), c[0]))[0]
-
-
-def fit(rows: list[dict], false_refusals: float) -> tuple[dict, list[str]]:
-    models: dict = {"answer": {}, "join": {}}
-    choice: dict[str, str] = {}
-    report: list[str] = []
-    evaluation: dict = {}
+def fit(rows: list[dict], false_refusals: float) -> tuple[dict, dict, list[str]]:
+    models, evaluation, report = {}, {}, []
     for lang in LANGUAGES:
         mine = [r for r in rows if r["lang"] == lang]
-        weight = {id(r): (1.0 if r["set"] == "xquad" else DEV_WEIGHT) for r in mine}
-        basis = "xquad" if any(r["set"] == "xquad" for r in mine) else None  # None: dev sets only
-
-        def on_basis(r: dict, basis: str | None = basis) -> bool:
-            return basis is None or r["set"] == basis
-
-        # 1. The sentence model ("join"): does this sentence hold the answer? Sentences of the kind asked,
-        #    of answerable questions.
-        items = [
-            (r, x) for r in mine if r["answerable"] and r["known_terms"] for x in r["sentences"] if x["cue"]
-        ]
-        Xs = _matrix([x for _, x in items])
-        ys = np.array([x["right"] for _, x in items], dtype=int)
-        ws = np.array([weight[id(r)] for r, _ in items])
-        gs = np.array([r["group"] for r, _ in items])
-        ps = out_of_fold(Xs, ys, ws, gs)
-        sentence_p = {(id(r), x["rank"]): pi for (r, x), pi in zip(items, ps, strict=True)}
-        join = fit_logistic(Xs, ys, ws)
-        jcoef, jintercept = raw_coefficients(join)
-
-        def p_of(r: dict, x: dict, join=join, sentence_p=sentence_p) -> float:
-            key = (id(r), x["rank"])
-            if key in sentence_p:
-                return sentence_p[key]
-            return float(join.predict_proba(_matrix([x]))[0, 1])  # unanswerable: never in its training
-
-        # 2. The first quote: by rank, or by the sentence model; whichever is right more often.
-        def first_of(r: dict, how: str, p_of=p_of) -> dict | None:
-            window = _window(r)
-            if not window:
-                return None
-            return window[0] if how == "rank" else max(window, key=lambda cand, r=r: p_of(r, cand))
-
-        right_first = {}
-        for how in ("rank", "join"):
-            firsts = [first_of(r, how) for r in mine if r["answerable"] and on_basis(r)]
-            right_first[how] = sum(bool(f and f["right"]) for f in firsts)
-        how = "join" if right_first["join"] > right_first["rank"] else "rank"
-        choice[lang] = how
-        n_basis = sum(1 for r in mine if r["answerable"] and on_basis(r))
-        report.append(
-            f"{lang} first quote holds the answer (answerable {basis or 'dev'} questions, out of fold): "
-            f"best-ranked {right_first['rank']}/{n_basis}, best by the sentence model "
-            f"{right_first['join']}/{n_basis} -> {how}"
-        )
-
-        # 3. The answer model on the first quote's features.
-        fitted = [(r, first_of(r, how)) for r in mine]
-        fitted = [(r, f) for r, f in fitted if f is not None]
-        X = _matrix([f for _, f in fitted])
-        y = np.array([r["answerable"] for r, _ in fitted], dtype=int)
-        w = np.array([weight[id(r)] for r, _ in fitted])
-        g = np.array([r["group"] for r, _ in fitted])
+        through = [r for r in mine if r["ruled"] is None]
+        X = _matrix(through)
+        y = np.array([r["answerable"] for r in through], dtype=int)
+        w = np.array([1.0 if r["set"] == "xquad" else DEV_WEIGHT for r in through])
+        g = np.array([r["group"] for r in through])
         p = out_of_fold(X, y, w, g)
-        through = [pi for (r, _), pi in zip(fitted, p, strict=True) if r["answerable"] and on_basis(r)]
-        cut = answer_cutoff(np.array(through), n_basis - len(through), n_basis, false_refusals)
-        answer = fit_logistic(X, y, w)
-        coef, intercept = raw_coefficients(answer)
-        models["answer"][lang] = {"coefficients": coef, "intercept": intercept, "cutoff": round(cut, 6)}
-        answered = {id(r): f for (r, f), pi in zip(fitted, p, strict=True) if pi >= cut}
-
-        # 4. The join cut-off: further sentences of the kind, rated by the sentence model (out of fold).
-        def quotes(r: dict, jcut: float, answered=answered, p_of=p_of) -> list[dict]:
-            f = answered.get(id(r))
-            if f is None:
-                return []
-            extra = [x for x in r["sentences"] if x is not f and x["cue"] and p_of(r, x) >= jcut]
-            return [f, *extra][:MAX_SENTENCES]
-
-        curve = []
-        for jcut in JOIN_GRID:
-            stats = {}
-            for name in ("xquad", "dev"):
-                sub = [r for r in mine if (r["set"] == "xquad") == (name == "xquad") and r["answerable"]]
-                quoted = [quotes(r, jcut) for r in sub]
-                stats[name] = (
-                    sum(any(x["right"] for x in q) for q in quoted),
-                    len(sub),
-                    sum(x["right"] for q in quoted for x in q),
-                    sum(len(q) for q in quoted),
-                )
-            curve.append((jcut, stats))
-        jcut = choose_join_cutoff(curve)
-        models["join"][lang] = {"coefficients": jcoef, "intercept": jintercept, "cutoff": round(jcut, 6)}
+        xquad = [r for r in mine if r["set"] == "xquad" and r["answerable"]]
+        passed = [pi for r, pi in zip(through, p, strict=True) if r["set"] == "xquad" and r["answerable"]]
+        cut = answer_cutoff(np.array(passed), len(xquad) - len(passed), len(xquad), false_refusals)
+        coef, intercept = Fitted(X, y, w).raw()
+        models[lang] = {"coefficients": coef, "intercept": intercept, "cutoff": round(cut, 6)}
+        answered = {id(r) for r, pi in zip(through, p, strict=True) if pi >= cut}
+        evaluation[lang] = {}
+        for name, keep in (
+            ("xquad answerable: false refusals", lambda r: r["set"] == "xquad" and r["kind"] == "answerable"),
+            ("xquad off topic (article left out): refused", lambda r: r["kind"] == "off topic"),
+            ("xquad swapped entity (on topic): refused", lambda r: r["kind"] == "swapped"),
+            ("dev answerable: false refusals", lambda r: r["set"] != "xquad" and r["answerable"]),
+            ("dev unanswerable: refused", lambda r: r["set"] != "xquad" and not r["answerable"]),
+        ):
+            sub = [r for r in mine if keep(r)]
+            refused = sum(id(r) not in answered for r in sub)
+            evaluation[lang][name] = [refused, len(sub)]
+            report.append(f"{lang} {name:<46} {_pct(refused, len(sub))}")
+        lead_right = [r for r in xquad if id(r) in answered and r["right"]]
+        evaluation[lang]["xquad answerable: answered with the lead right"] = [len(lead_right), len(xquad)]
         report.append(
-            f"{lang} extra quotes by cut-off: answerable questions answered right (any quote), quotes right"
+            f"{lang} {'xquad answerable: answered, lead right':<46} {_pct(len(lead_right), len(xquad))}"
         )
-        for c, st in curve:
-            cells = "   ".join(
-                f"{n} {st[n][0]}/{st[n][1]}, quotes {st[n][2]}/{st[n][3]}"
-                for n in ("xquad", "dev")
-                if st[n][1]
-            )
-            report.append(f"   {c:.2f}  {cells}{'  <- chosen' if c == jcut else ''}")
-
-        evaluation[lang] = {"first_quote": how, "join_curve": {f"{c:.2f}": st for c, st in curve}}
-        for name in ("xquad", "dev_questions", "dev_questions_staff"):
-            sub = [r for r in mine if r["set"] == name]
-            fr, ab = _refusals(sub, answered)
-            evaluation[lang][name] = {"false_refusals": fr, "abstentions": ab}
-            report.append(
-                f"{lang} {name:<20} false refusals {_pct(fr)}   abstentions when unanswerable {_pct(ab)}"
-            )
-        # The configuration of the earlier rule's measurement (every 4th article left out, starting with
-        # the fourth; every 2nd question), for a like-for-like comparison.
-        old = [
-            r for r in mine if r["set"] == "xquad" and r.get("fold") == 3 and r.get("position", 1) % 2 == 0
-        ]
-        if old:
-            fr, ab = _refusals(old, answered)
-            evaluation[lang]["xquad_hold_every_4_every_2"] = {"false_refusals": fr, "abstentions": ab}
-            report.append(
-                f"{lang} {'(every 2nd q., 4th group out)':<20} false refusals {_pct(fr)}   abstentions when unanswerable {_pct(ab)}"
-            )
-        ruled = Counter(
-            "no terms" if not r["known_terms"] else "no sentence of the kind"
-            for r in mine
-            if r["set"] == "xquad" and r["answerable"] and not _window(r)
-        )
+        ruled = Counter(r["ruled"].split(" ")[0] for r in xquad if r["ruled"])
         report.append(f"{lang} rules refusing answerable XQuAD questions: {dict(ruled) or 'none'}")
-    return {"models": models, "first_quote": choice, "evaluation": evaluation}, report
+    return models, evaluation, report
 
 
-def _refusals(rows: list[dict], answered: dict) -> tuple[tuple[int, int], tuple[int, int]]:
-    """(false refusals, answerable) and (abstentions, unanswerable) among rows."""
-    refused = [r for r in rows if id(r) not in answered]
-    return (
-        (sum(r["answerable"] for r in refused), sum(r["answerable"] for r in rows)),
-        (sum(not r["answerable"] for r in refused), sum(not r["answerable"] for r in rows)),
-    )
-
-
-def _pct(pair: tuple[int, int]) -> str:
-    hits, total = pair
+def _pct(hits: int, total: int) -> str:
     return f"{hits}/{total} = {100 * hits / total:.1f}%" if total else "n/a"
 
 
@@ -422,47 +359,39 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=4, help="groups of XQuAD articles left out in turn")
     parser.add_argument("--rows", type=Path, default=DEFAULT_ROWS, help="where the collected rows are saved")
     parser.add_argument("--reuse", action="store_true", help="refit from --rows without asking again")
-    parser.add_argument("--dev-only", action="store_true", help="collect the dev sets only (a quick check)")
-    parser.add_argument("--false-refusals", type=float, default=0.025, help="stated false-refusal rate")
+    parser.add_argument("--false-refusals", type=float, default=0.03, help="stated false-refusal rate")
     parser.add_argument("--out", type=Path, default=WEIGHTS)
     args = parser.parse_args()
     started = time.perf_counter()
     if not args.reuse:
+        readers = FoldReaders()
         args.rows.parent.mkdir(parents=True, exist_ok=True)
         with args.rows.open("w", encoding="utf-8") as out:
-            collect_dev(out)
-            if not args.dev_only:
-                collect_xquad(args.every, args.folds, out)
+            collect_dev(out, readers)
+            collect_xquad(args.every, args.folds, out, readers)
     rows = [json.loads(line) for line in args.rows.read_text(encoding="utf-8").splitlines() if line.strip()]
-    fitted, report = fit(rows, args.false_refusals)
-    counts = Counter((r["set"], r["lang"], r["answerable"]) for r in rows)
+    models, evaluation, report = fit(rows, args.false_refusals)
+    counts = Counter((r["set"], r["lang"], r["kind"]) for r in rows)
     provenance = {
         "fitted": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
         "by": "bench/abstention.py",
         "model": f"scikit-learn LogisticRegression(C={C}) on standardised features, one per language; "
         "a signal whose weight comes out against its direction (DIRECTION) is left out and the model refitted",
+        "lead": "the reader's first candidate (assistant/answering/reader.txt), scored here by the reader's "
+        "fold model that never saw the question's article",
         "data": {
-            "xquad": f"XQuAD (CC BY-SA 4.0) leave-articles-out, {args.folds} groups of articles left out in "
-            f"turn, every {args.every}. question, Spanish and English",
+            "xquad": f"XQuAD (CC BY-SA 4.0): leave-articles-out ({args.folds} groups left out in turn) and "
+            f"swapped-entity questions over the whole corpus; every {args.every}. question, Spanish and English",
             "dev": [str(p.relative_to(PROJECT)) for p in DEV_SETS] + [str(DEV_CORPUS.relative_to(PROJECT))],
-            "rows": {
-                f"{s}/{lang}/{'answerable' if a else 'unanswerable'}": n
-                for (s, lang, a), n in sorted(counts.items())
-            },
+            "rows": {f"{s}/{lang}/{k}": n for (s, lang, k), n in sorted(counts.items())},
             "dev_weight": DEV_WEIGHT,
         },
         "cv": f"GroupKFold({CV_FOLDS}) by article; rates below are out-of-fold",
         "answer_cutoff": f"highest probability with XQuAD false refusals (rules included) <= {args.false_refusals}",
-        "join_cutoff": f"most answers right minus wrong quotes, {JOIN_LOSS} wrong quotes per answer, out of fold",
         "hand_set": HAND_SET,  # retrieval's weights the signals depend on: a change warns at load
-        "evaluation": fitted["evaluation"],
+        "evaluation": evaluation,
     }
-    weights = {
-        "features": list(FEATURES),
-        "first_quote": fitted["first_quote"],
-        "models": fitted["models"],
-        "provenance": provenance,
-    }
+    weights = {"features": list(FEATURES), "models": {"answer": models}, "provenance": provenance}
     args.out.write_text(json.dumps(weights, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print("\n".join(report))
     print(f"\nwrote {args.out} ({len(rows)} rows, {time.perf_counter() - started:.0f} s)")

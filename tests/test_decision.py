@@ -25,15 +25,15 @@ TINY = "date 2026-02-02 La Comisión de Aguas se reunirá el 14 de marzo en Ciud
 def test_weights_ship_with_their_provenance() -> None:
     data = json.loads(WEIGHTS.read_text(encoding="utf-8"))
     assert data["features"] == list(FEATURES)
-    for which in ("answer", "join"):
-        for lang in ("es", "en"):
-            model = data["models"][which][lang]
-            assert set(model["coefficients"]) == set(FEATURES)
-            # a join cut-off above 1 means "never a second quote"
-            assert 0 < model["cutoff"] < 1 if which == "answer" else 0 < model["cutoff"] <= 1.01
+    for lang in ("es", "en"):
+        model = data["models"]["answer"][lang]
+        assert set(model["coefficients"]) == set(FEATURES)
+        assert 0 < model["cutoff"] < 1
     provenance = data["provenance"]
-    assert {"fitted", "data", "cv", "evaluation"} <= set(provenance)
-    assert load().model("answer", "fr") is load().answer["es"]  # other languages: the Spanish weights
+    assert {"fitted", "data", "cv", "evaluation", "lead"} <= set(provenance)
+    # the negatives include on-topic ones: questions with a swapped name or number
+    assert any("swapped" in key for key in provenance["data"]["rows"])
+    assert load().model("fr") is load().answer["es"]  # other languages: the Spanish weights
 
 
 def test_weights_record_the_hand_set_retrieval_weights_and_warn_when_they_change(tmp_path, caplog) -> None:

@@ -2,10 +2,9 @@
 
 Three steps, in order; the first that fails refuses:
 1. a question with no word the articles contain is refused in any corpus, however small;
-2. a question asking for a kind of fact (assistant/cues) is answered only from a sentence that states one,
-   among the TYPE_WINDOW best-ranked sentences;
-3. the fitted answer model (weights.py), judged on the sentence that would be quoted first (the lead),
-   must reach its cut-off.
+2. a question asking for a kind of fact (assistant/cues) is refused when no retrieved sentence states one;
+3. the fitted answer model (weights.py), judged on the lead quote (the reader's first candidate,
+   reader.py), must reach its cut-off.
 Every answerer (extractive or LLM) asks `decide` first and abstains when it says so."""
 
 from __future__ import annotations
@@ -13,9 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..retrieval import Retrieval, ScoredSentence
+from . import reader as reading
 from .weights import Weights, load, signals
-
-TYPE_WINDOW = 5  # best-ranked sentences that may give a typed question's lead quote
 
 
 @dataclass(frozen=True)
@@ -24,42 +22,36 @@ class Verdict:
     reason: str  # one line, for logs and the answer's `reason` field
     lead: ScoredSentence | None = None  # the sentence to quote first
     probability: float | None = None  # the answer model's, when it was asked
+    ranked: tuple[tuple[ScoredSentence, float], ...] = ()  # the reader's candidates, best first
 
 
-def decide(retrieval: Retrieval, weights: Weights | None = None) -> Verdict:
+def decide(
+    retrieval: Retrieval, weights: Weights | None = None, reader: reading.Reader | None = None
+) -> Verdict:
     weights = weights or load()
     query = retrieval.query
     if not query.known_terms:
         return Verdict(False, "no word of the question occurs in the articles")
-    lead = lead_sentence(retrieval, weights)
-    if lead is None:
-        if not retrieval.sentences:
-            return Verdict(False, "nothing was retrieved")
-        return Verdict(
-            False, f"no sentence among the best {TYPE_WINDOW} states a {query.kind} near its words"
-        )
-    model = weights.model("answer", query.language)
-    probability = model.probability(signals(retrieval, lead))
+    if not retrieval.sentences:
+        return Verdict(False, "nothing was retrieved")
+    if query.qtype is not None and not any(s.answer_spans for s in retrieval.sentences):
+        return Verdict(False, f"no retrieved sentence states a {query.kind} near the question's words")
+    ranked = rank(retrieval, reader)
+    lead, score = ranked[0]
+    after = ranked[1][1] if len(ranked) > 1 else score
+    model = weights.model(query.language)
+    probability = model.probability(signals(retrieval, lead, (score, after)))
     if probability < model.cutoff:
-        return Verdict(
-            False,
-            f"the answer model gives {probability:.2f}, under its cut-off {model.cutoff:.2f}",
-            lead,
-            probability,
-        )
-    return Verdict(
-        True, f"the answer model gives {probability:.2f} (cut-off {model.cutoff:.2f})", lead, probability
-    )
+        reason = f"the answer model gives {probability:.2f}, under its cut-off {model.cutoff:.2f}"
+        return Verdict(False, reason, lead, probability, tuple(ranked))
+    reason = f"the answer model gives {probability:.2f} (cut-off {model.cutoff:.2f})"
+    return Verdict(True, reason, lead, probability, tuple(ranked))
 
 
-def lead_sentence(retrieval: Retrieval, weights: Weights | None = None) -> ScoredSentence | None:
-    """The sentence to quote first, among the first TYPE_WINDOW ranked that state the kind of fact asked
-    for (all of them, for an untyped question): the best-ranked, or the one the sentence model rates
-    highest where the fitted weights say that is more often right."""
-    window = [s for s in retrieval.sentences[:TYPE_WINDOW] if s.cue]
-    if not window:
-        return None
-    weights = weights or load()
-    if weights.first_by_model(retrieval.query.language):
-        return max(window, key=lambda s: weights.holds_answer(retrieval, s))
-    return window[0]
+def rank(retrieval: Retrieval, reader: reading.Reader | None = None) -> list[tuple[ScoredSentence, float]]:
+    """The candidates in the reader's order (retrieval's, scored by rank, where no reader ships)."""
+    reader = reader or reading.load()
+    if reader is None:
+        n = len(retrieval.sentences)
+        return [(s, float(n - i)) for i, s in enumerate(retrieval.sentences)]
+    return reader.ranked(retrieval)

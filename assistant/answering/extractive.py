@@ -1,9 +1,9 @@
-"""The default answerer: quote the sentences that answer the question, or abstain. No LLM.
+"""The default answerer: quote the sentence that answers the question, or abstain. No LLM.
 
-Whether to answer, and the lead quote, are `abstention.decide`'s; a further sentence is quoted only where
-the fitted sentence model says it answers on its own (weights.py) and no quote states its fact already.
-Besides the quotes: the other articles that state the same fact (`corroboration`) and the phrase that
-answers a typed question (`short_answer`)."""
+Whether to answer, and the lead quote, are `abstention.decide`'s (the reader ranks the candidates, the
+fitted answer model judges the lead). A second sentence is not quoted: on XQuAD a second sentence chosen on
+score was wrong one time in two to three, so the other articles that state the same fact are listed in
+`also_in` instead (`corroboration`); `short_answer` picks the phrase that answers a typed question."""
 
 from __future__ import annotations
 
@@ -12,38 +12,9 @@ from collections.abc import Generator, Sequence
 from ..answer import ABSTENTION, Answer, Citation
 from ..retrieval import Retrieval, ScoredSentence
 from ..stores.base import Titles
-from .abstention import Verdict, decide
-from .corroboration import corroborations, cosine, same_fact
+from .abstention import decide
+from .corroboration import corroborations
 from .short_answer import short_answer
-from .weights import Weights, load
-
-MAX_SENTENCES = 3
-CANDIDATES = 8  # best-ranked sentences that may join the first quote
-
-
-def select(retrieval: Retrieval, weights: Weights | None = None) -> list[ScoredSentence]:
-    """The sentences to quote, lead first; empty when the articles do not support an answer."""
-    weights = weights or load()
-    verdict = decide(retrieval, weights)
-    return _quotes(retrieval, verdict, weights) if verdict.answer else []
-
-
-def _quotes(retrieval: Retrieval, verdict: Verdict, weights: Weights) -> list[ScoredSentence]:
-    first = verdict.lead
-    assert first is not None  # an answering verdict names its lead
-    chosen = [first]
-    short = short_answer(retrieval, first, 1)
-    value = short.text if short else None
-    for candidate in retrieval.sentences[:CANDIDATES]:
-        if len(chosen) == MAX_SENTENCES:
-            break
-        if candidate is first or not candidate.cue:
-            continue
-        if any(same_fact(retrieval, c, candidate.text, cosine(c, candidate), value) for c in chosen):
-            continue  # the same fact again (another article, other words): listed in `also_in`, not quoted
-        if weights.joins(retrieval, candidate):
-            chosen.append(candidate)
-    return chosen
 
 
 def citation(n: int, sentence: ScoredSentence, titles: Titles) -> Citation:
@@ -62,25 +33,21 @@ def citation(n: int, sentence: ScoredSentence, titles: Titles) -> Citation:
     )
 
 
-def answer(retrieval: Retrieval, titles: Titles, weights: Weights | None = None) -> Answer:
+def answer(retrieval: Retrieval, titles: Titles) -> Answer:
     query = retrieval.query
-    weights = weights or load()
-    verdict = decide(retrieval, weights)
-    if not verdict.answer:
+    verdict = decide(retrieval)
+    if not verdict.answer or verdict.lead is None:
         return abstain(query.text, query.language, verdict.reason)
-    chosen = _quotes(retrieval, verdict, weights)
-    citations = [citation(n, s, titles) for n, s in enumerate(chosen, start=1)]
-    short = short_answer(retrieval, chosen[0], 1)
-    value = short.text if short else None
-    for c, also in zip(citations, corroborations(retrieval, chosen, value, titles), strict=True):
-        c.also_in = also
-    text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
+    lead = verdict.lead
+    cited = citation(1, lead, titles)
+    short = short_answer(retrieval, lead, 1)
+    [cited.also_in] = corroborations(retrieval, [lead], short.text if short else None, titles)
     return Answer(
         question=query.text,
         language=query.language,
-        answer=text,
+        answer=f"{cited.quote} [1]",
         abstained=False,
-        citations=citations,
+        citations=[cited],
         short_answer=short,
     )
 

@@ -1,17 +1,14 @@
-"""The fitted weights of the answer decision: two small logistic models over the signals retrieval
-already computes, fitted by `bench/abstention.py` and shipped in `abstention.json` with their provenance.
+"""The fitted weights of the answer decision: a small logistic model per language over the signals of
+the lead quote (the sentence the reader puts first), fitted by `bench/abstention.py` and shipped in
+`abstention.json` with its provenance.
 
-- **answer**: given the sentence that would be quoted first, is the question answered by the articles at
-  all? Fitted on questions whose article is indexed (yes) or left out of the index (no), XQuAD in both
-  languages plus the dev sets, cross-validated by article; its cut-off is the probability that keeps
-  false refusals of answerable questions at the rate stated in the file.
-- **join** (the sentence model): does this sentence, on its own, hold the answer? Fitted on the
-  best-ranked sentences of answerable questions; a second or third sentence is quoted only above its
-  cut-off, and where it picks the first quote more often right than the ranking does (`first_quote`), the
-  first quote is the sentence it rates highest.
-
-English and Spanish questions have their own weights: an English question's term coverage is measured
-through a machine translation. A signal weighs only in its known direction (`DIRECTION` in
+Given the lead, are the articles answering the question at all? Fitted on answerable questions (yes) and
+on three kinds of unanswerable ones (no): XQuAD questions whose article is left out of the index (off
+topic), XQuAD questions whose asked name, number or date was swapped for one found elsewhere in the corpus
+(on topic, but nothing states it), and the dev sets' unanswerable questions; cross-validated by article.
+Its cut-off is the probability that keeps false refusals of answerable questions at the rate stated in
+the file. English and Spanish questions have their own weights: an English question's term coverage is
+measured through a machine translation. A signal weighs only in its known direction (`DIRECTION` in
 bench/abstention.py), or not at all. The signals depend on retrieval's hand-set weights
 (`retrieval.retriever.HAND_SET`): the file records the values it was fitted with, and loading it with
 others warns that it needs refitting. Where the weights are applied: `abstention.py`."""
@@ -21,44 +18,71 @@ from __future__ import annotations
 import json
 import logging
 import math
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from ..retrieval import Retrieval, ScoredSentence
 from ..retrieval.retriever import HAND_SET
+from ..text.folding import fold, folded_words
 
 log = logging.getLogger(__name__)
 
 WEIGHTS = Path(__file__).with_name("abstention.json")
+NAME_PREFIX = 5  # letters a name keeps across the two languages (Canadá/Canada, México/Mexico)
+_DIGITS = re.compile(r"\d+")
 MAX_LOGIT = 60.0  # exp() overflows past ~709; at 60 the probability is already 0 or 1 to 26 digits
 FEATURES = (
-    "agreement",  # the passage's fused rank score over the most any passage can get (rankings agree)
-    "passage_similarity",  # cosine of question and passage
-    "sentence_similarity",  # cosine of question and sentence
-    "coverage",  # idf-weighted share of the question's terms in the passage
-    "sentence_coverage",  # … in the sentence
+    "agreement",  # the lead's passage: its fused rank score over the most any passage can get
+    "passage_similarity",  # cosine of question and the lead's passage
+    "sentence_similarity",  # cosine of question and lead
+    "coverage",  # idf-weighted share of the question's terms in the lead's passage
+    "sentence_coverage",  # … in the lead
     "unknown_names",  # share of the names asked about that no article mentions
-    "typed",  # the question asks for a kind of fact (and the sentence states one)
-    "relative_score",  # the sentence's ranking score over the best-ranked sentence's
+    "typed",  # the question asks for a kind of fact and the lead states one
+    "relative_score",  # the lead's retrieval score over the best-ranked sentence's
+    "reader",  # the reader's score of the lead
+    "reader_margin",  # … over the next candidate's
+    "lead_names",  # share of the names asked about that the lead repeats
+    "passage_names",  # … that the lead's passage repeats
+    "lead_numbers",  # share of the question's numbers and years that the lead repeats
 )
 
 
-def signals(retrieval: Retrieval, sentence: ScoredSentence) -> dict[str, float]:
-    """The features of quoting `sentence` for this question."""
+def signals(
+    retrieval: Retrieval, lead: ScoredSentence, reader_scores: tuple[float, float] = (0.0, 0.0)
+) -> dict[str, float]:
+    """The features of answering with `lead`; `reader_scores`: the reader's score of the lead and of the
+    next candidate."""
     query = retrieval.query
-    lead = retrieval.sentences[0] if retrieval.sentences else sentence
+    first = retrieval.sentences[0] if retrieval.sentences else lead
+    names = [fold(n) for n in query.names]
+    numbers = {n for v in query.variants for n in _DIGITS.findall(v)}
     return {
-        "agreement": sentence.agreement,
-        "passage_similarity": sentence.passage_similarity,
-        "sentence_similarity": sentence.similarity,
-        "coverage": sentence.coverage,
-        "sentence_coverage": sentence.sentence_coverage,
+        "agreement": lead.agreement,
+        "passage_similarity": lead.passage_similarity,
+        "sentence_similarity": lead.similarity,
+        "coverage": lead.coverage,
+        "sentence_coverage": lead.sentence_coverage,
         "unknown_names": query.unknown_share,
-        "typed": 1.0 if query.qtype is not None and sentence.answer_spans else 0.0,
-        "relative_score": sentence.score / lead.score if lead.score > 0 else 0.0,
+        "typed": 1.0 if query.qtype is not None and lead.answer_spans else 0.0,
+        "relative_score": lead.score / first.score if first.score > 0 else 0.0,
+        "reader": reader_scores[0],
+        "reader_margin": reader_scores[0] - reader_scores[1],
+        "lead_names": _share_of_names(names, folded_words(lead.text)),
+        "passage_names": _share_of_names(names, folded_words(lead.chunk.text)),
+        "lead_numbers": len(numbers & set(_DIGITS.findall(lead.text))) / len(numbers) if numbers else 1.0,
     }
+
+
+def _share_of_names(names: list[str], words: set[str]) -> float:
+    """By their first letters, as the reader matches them (Canadá/Canada); 1 when no name is asked about."""
+    if not names:
+        return 1.0
+    prefixes = {w[:NAME_PREFIX] for w in words}
+    return sum(n[:NAME_PREFIX] in prefixes for n in names) / len(names)
 
 
 @dataclass(frozen=True)
@@ -84,35 +108,15 @@ class Model:
 @dataclass(frozen=True)
 class Weights:
     answer: dict[str, Model]  # by question language
-    join: dict[str, Model]
     provenance: dict[str, Any]
-    first_quote: dict[str, str] = field(default_factory=dict)  # by language: "rank" or "join"
 
-    def model(self, which: str, language: str) -> Model:
-        models = self.answer if which == "answer" else self.join
-        return models.get(language) or models["es"]
-
-    def holds_answer(self, retrieval: Retrieval, sentence: ScoredSentence) -> float:
-        """The sentence model's probability that the sentence, on its own, holds the answer."""
-        return self.model("join", retrieval.query.language).probability(signals(retrieval, sentence))
-
-    def joins(self, retrieval: Retrieval, sentence: ScoredSentence) -> bool:
-        """Whether a further sentence answers the question on its own."""
-        return self.model("join", retrieval.query.language).accepts(signals(retrieval, sentence))
-
-    def first_by_model(self, language: str) -> bool:
-        """Whether the first quote is the sentence the sentence model rates highest (else the best-ranked)."""
-        return self.first_quote.get(language, self.first_quote.get("es", "rank")) == "join"
+    def model(self, language: str) -> Model:
+        return self.answer.get(language) or self.answer["es"]
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Weights:
-        models = data["models"]
-        return cls(
-            {lang: Model.from_json(m) for lang, m in models["answer"].items()},
-            {lang: Model.from_json(m) for lang, m in models["join"].items()},
-            data.get("provenance", {}),
-            dict(data.get("first_quote", {})),
-        )
+        answer = {lang: Model.from_json(m) for lang, m in data["models"]["answer"].items()}
+        return cls(answer, data.get("provenance", {}))
 
 
 @lru_cache(maxsize=4)
