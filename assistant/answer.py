@@ -16,16 +16,42 @@ class Corroboration(BaseModel):
     end: int
 
 
-class ShortAnswer(BaseModel):
-    """The phrase of a quote that gives the kind of fact asked for (a date, an amount, a place, a name)."""
+class Fact(BaseModel):
+    """A phrase of a cited quote that a derived answer rests on; checkable like a short answer."""
 
     text: str = Field(description="Exactly text[start:end] of the source's canonical text")
     source: str
     start: int
     end: int
     n: int = Field(description="The citation whose quote holds it")
+    resolved: str | None = Field(
+        None, description="The calendar date it names (ISO), resolved against the article's date"
+    )
+
+
+class ShortAnswer(BaseModel):
+    """The phrase of a quote that gives the kind of fact asked for (a date, an amount, a place, a name); or,
+    `kind: "derived"`, a result computed from cited facts (the days between two dated events)."""
+
+    text: str = Field(
+        description="Exactly text[start:end] of the source's canonical text; derived: the result"
+    )
+    source: str | None = Field(None, description="None only for a derived answer")
+    start: int | None = None
+    end: int | None = None
+    n: int | None = Field(None, description="The citation whose quote holds it (None only when derived)")
     kind: str = Field(
-        description="date, day, time, number, quantity, money, percent, place, person, organisation"
+        description="date, day, time, number, quantity, money, percent, place, person, organisation, derived"
+    )
+    resolved: str | None = Field(
+        None,
+        description="date and day answers: the calendar date (ISO) where the phrase is relative or has no year",
+    )
+    derivation: str | None = Field(
+        None, description="derived: the computation, e.g. 15 January 2026 − 11 January 2026 = 4 days"
+    )
+    rests_on: list[Fact] = Field(
+        default_factory=list, description="derived: the cited facts it is computed from"
     )
 
 

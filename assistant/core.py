@@ -10,7 +10,9 @@ from pathlib import Path
 
 from .answer import Answer
 from .answering import conversation
+from .answering.about import answer as about_article
 from .answering.answerer import Answerer, make_answerer
+from .answering.derived import answer as derived_answer
 from .encoders.base import Encoder
 from .encoders.local import LocalEncoder
 from .errors import EmptyCorpus, IndexBusy, InvalidQuestion, LLMUnavailable, NoIndex
@@ -27,6 +29,12 @@ from .text.question import clean as clean_question
 from .text.question import unshout
 
 log = logging.getLogger(__name__)
+
+
+NO_RENDERING = (
+    "No English rendering of the quotes: Apertium's Spanish-to-English pair is not installed "
+    "(apt install apertium apertium-en-es), or BRIEFING_TRANSLATE_ANSWERS is off."
+)
 
 
 class Assistant:
@@ -166,11 +174,23 @@ class Assistant:
         turns = conversation.window(history, self.settings.history_turns)
         standalone = conversation.standalone_question(question, turns, self.answerer.condense)
         condensed = time.perf_counter()
-        retrieval = self.retriever.search(unshout(standalone or question))
-        retrieved = time.perf_counter()
-        # The search query's language is the question's, unless a follow-up was rewritten.
-        language = detect(question) if standalone else retrieval.query.language
-        result = yield from self.answerer.stream(retrieval, question, language, retrieval.titles)
+        searched = unshout(standalone or question)
+        search = self.retriever.search
+        # Two dated facts computed, or an article's outlet, author or date: no answerer writes these.
+        special = derived_answer(searched, detect(searched), search) or about_article(
+            searched, detect(searched), search, self.stores.sources.document
+        )
+        if special is not None:
+            result, retrieval = special
+            retrieved = time.perf_counter()
+            language = detect(question)
+            yield result.answer
+        else:
+            retrieval = search(searched)
+            retrieved = time.perf_counter()
+            # The search query's language is the question's, unless a follow-up was rewritten.
+            language = detect(question) if standalone else retrieval.query.language
+            result = yield from self.answerer.stream(retrieval, question, language, retrieval.titles)
         result.question, result.standalone_question = question, standalone
         self._describe_sources(result)
         finished = time.perf_counter()
@@ -189,14 +209,28 @@ class Assistant:
 
     def _english(self, result: Answer) -> dict[str, str]:
         """A machine translation of the quoted (Spanish) answer for an English question: `answer_en`, and
-        `short_answer_en`. Labelled as such wherever shown; the quotes themselves stay verbatim."""
-        if self.answer_translator is None or result.abstained or result.answerer != "extractive":
-            return {}  # a generated answer is already in the question's language
+        `short_answer_en`. Labelled as such wherever shown; the quotes themselves stay verbatim. Where
+        there is none, a warning says why."""
+        if result.abstained or result.answerer != "extractive":
+            return {}  # already in the question's language
+        if self.answer_translator is None:
+            result.warnings.append(NO_RENDERING)
+            return {}
         found = {}
-        english = self.answer_translator(result.answer)
-        if english:
-            found["answer_en"] = english
-        if result.short_answer is not None:
+        english = result.answer  # each quote rendered in place; words of our own are English already
+        for c in result.citations:
+            rendered = self.answer_translator(c.quote)
+            if rendered is None:
+                result.warnings.append("No English rendering of the quotes: the machine translation failed.")
+                return {}
+            english = english.replace(c.quote, rendered, 1)
+        found["answer_en"] = english
+        # a name is not translated (Apertium would only garble it); a derived result is English already
+        if result.short_answer is not None and result.short_answer.kind not in (
+            "derived",
+            "person",
+            "organisation",
+        ):
             short = self.answer_translator(result.short_answer.text)
             if short:
                 found["short_answer_en"] = short

@@ -3,7 +3,7 @@
 with them and answering picks the short answer with them, so they stand apart, before both."""
 
 from .question import QuestionType, asked_words, question_type
-from .spans import anchors, answer_spans, date_spans, distance, is_heading, number_spans
+from .spans import anchors, answer_spans, date_spans, distance, is_heading, is_person, number_spans
 
 __all__ = [
     "QuestionType",
@@ -13,6 +13,7 @@ __all__ = [
     "date_spans",
     "distance",
     "is_heading",
+    "is_person",
     "number_spans",
     "question_type",
 ]

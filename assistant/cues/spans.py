@@ -308,3 +308,16 @@ def _typed_spans(qtype: QuestionType | None, sentence: str, asked: set[str]) -> 
 def is_heading(sentence: str) -> bool:
     """A line without final punctuation: a headline or subheading, which restates rather than answers."""
     return not re.search(r"[.!?…:;\"”»')\]]$", sentence)
+
+
+def is_person(phrase: str) -> bool:
+    """A phrase that names a person: capitalised words holding no institution word ("Marco Rubio", "Juan
+    Ramón de la Fuente"; not "Cancillería", "CBP" or "los republicanos")."""
+    words = [fold(w.rstrip(".,")) for w in phrase.split()]
+    capitalised = [w for w in phrase.split() if w[:1].isupper()]
+    if not capitalised or ACRONYM.fullmatch(phrase.strip()):
+        return False
+    return not any(w in _ORG_FOLDED for w in words) and len(capitalised) >= min(2, len(words))
+
+
+_ORG_FOLDED = frozenset(fold(w) for w in ORG_WORDS)

@@ -202,14 +202,31 @@ def _check_spans(
         for k, entry in enumerate(entries, start=1):
             found.append(_check_span(entry, "quote", f"also_in #{k} of {label}", corpus_dir, texts))
     short = data.get("short_answer")
-    if short is not None:
-        check = _check_span(short, "text", "short_answer", corpus_dir, texts)
-        if check.valid and not _inside_citation(short, raw_citations):
-            check = check.model_copy(
-                update={"valid": False, "reason": "it lies in no quote of the citation it names (n)"}
+    if isinstance(short, dict) and short.get("kind") == "derived":  # computed: its cited facts are checked
+        facts = short.get("rests_on") if isinstance(short.get("rests_on"), list) else [None]
+        for k, fact in enumerate(facts or [None], start=1):
+            found.append(
+                _check_short(fact, f"fact #{k} of the derived short_answer", raw_citations, corpus_dir, texts)
             )
-        found.append(check)
+    elif short is not None:
+        found.append(_check_short(short, "short_answer", raw_citations, corpus_dir, texts))
     return found
+
+
+def _check_short(
+    raw: Any,
+    of: str,
+    raw_citations: list[Any],
+    corpus_dir: Path | Corpus,
+    texts: dict[str, tuple[str | None, str | None]],
+) -> SpanCheck:
+    """A short answer (or a fact a derived one rests on): text[start:end], inside the quote it names."""
+    check = _check_span(raw, "text", of, corpus_dir, texts)
+    if check.valid and not _inside_citation(raw, raw_citations):
+        check = check.model_copy(
+            update={"valid": False, "reason": "it lies in no quote of the citation it names (n)"}
+        )
+    return check
 
 
 def _check_span(

@@ -48,6 +48,20 @@ def cite_links(text: str, turn: int, numbers: set[int]) -> str:
     return MARKER.sub(link, esc(text))
 
 
+def _short_markers(short) -> str:
+    """[n] of the citation that holds a short answer; of each citation a derived one rests on."""
+    if short.kind == "derived":
+        return " ".join(f"[{n}]" for n in dict.fromkeys(f.n for f in short.rests_on))
+    return f"[{short.n}]"
+
+
+def _how(short) -> str:
+    """How a short answer was read: the computation of a derived one, the date a relative one names."""
+    if short.derivation:
+        return short.derivation
+    return f"({short.resolved})" if short.resolved else ""
+
+
 def answer_html(result: Answer, turn: int) -> str:
     """The chat message for an answer: the short answer first (highlighted), for an English question the
     labelled English rendering, then the verbatim quotes with linked markers, then any warnings."""
@@ -64,9 +78,10 @@ def answer_html(result: Answer, turn: int) -> str:
             if short_en and short_en != short.text
             else ""
         )
-        link = cite_links(f"[{short.n}]", turn, numbers)
+        link = cite_links(_short_markers(short), turn, numbers)
+        how = f" <span class='derivation'>{esc(_how(short))}</span>" if _how(short) else ""
         parts.append(
-            f"<div class='short-answer'><mark class='short'>{esc(short.text)}</mark> {link}{rendering}</div>"
+            f"<div class='short-answer'><mark class='short'>{esc(short.text)}</mark> {link}{how}{rendering}</div>"
         )
     answer_en = result.translations.get("answer_en") if english else None
     if answer_en:
@@ -265,7 +280,10 @@ def answer_markdown(result: Answer) -> str:
     text = MARKER.sub(footnote, result.answer)
     lines = [f"**Question:** {result.question}", ""]
     if result.short_answer is not None:
-        lines += [f"**Answer:** {result.short_answer.text} [^{result.short_answer.n}]", ""]
+        short = result.short_answer
+        notes = " ".join(f"[^{n}]" for n in re.findall(r"\d+", _short_markers(short)))
+        how = f" ({_how(short).strip('()')})" if _how(short) else ""
+        lines += [f"**Answer:** {short.text}{how} {notes}", ""]
     answer_en = result.translations.get("answer_en") if result.language == "en" else None
     if answer_en:
         lines += [f"*Machine translation:* {MARKER.sub(footnote, answer_en)}", ""]
