@@ -345,7 +345,31 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--no-baseline", action="store_true", help="skip the textbook LangChain recipe")
     ap.add_argument("--embed-model", default=None, help="Settings.embed_model (default: the project's)")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    ap.add_argument(
+        "--fail-under",
+        action="append",
+        default=[],
+        metavar="LANG:METRIC=VALUE",
+        help="exit 1 when ours falls under it, e.g. es:accuracy=0.78 (a ceiling for abstention and latency)",
+    )
     return ap.parse_args()
+
+
+CEILINGS = ("abstention", "latency_p50_ms", "latency_p95_ms")
+
+
+def missed_floors(results: dict, specs: list[str]) -> list[str]:
+    """The --fail-under floors (ceilings for CEILINGS) that ours misses."""
+    missed = []
+    for spec in specs:
+        where, _, value = spec.partition("=")
+        lang, _, metric = where.partition(":")
+        got = results.get(lang, {}).get("ours", {}).get(metric)
+        if got is None:
+            missed.append(f"{spec}: no such figure")
+        elif (got > float(value)) if metric in CEILINGS else (got < float(value)):
+            missed.append(f"{spec}: got {got}")
+    return missed
 
 
 def make_settings(corpus_dir: Path, index_dir: Path, embed_model: str | None) -> Settings:
@@ -354,8 +378,7 @@ def make_settings(corpus_dir: Path, index_dir: Path, embed_model: str | None) ->
         "index_dir": index_dir,
         "models_dir": Settings().models_dir,  # keep converted models where they are, not in the temp dir
         "top_k": TOP_K,
-        "chroma": {"url": None},  # never touch a configured Chroma server
-        "collection": "xquad_bench",
+        "chroma": {"url": None, "collection": "xquad_bench"},  # never touch a configured Chroma server
         "llm": "none",  # the extractive answerer, whatever BRIEFING_LLM says
     }
     if embed_model:
@@ -406,6 +429,11 @@ def main() -> None:
         print_table(lang, results[lang]["ours"], results[lang].get("textbook"))
     print(f"\nrun time {info['run_s']} s")
     write_results(args.out, info, results, misses)
+    missed = missed_floors(results, args.fail_under)
+    for line in missed:
+        print(f"floor missed: {line}", file=sys.stderr)
+    if missed:
+        raise SystemExit(1)
 
 
 def write_results(out: Path, info: dict, results: dict, misses: list[dict]) -> None:
