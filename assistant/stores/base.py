@@ -13,15 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import numpy as np
 
 # --- records ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Span:
+class Span(NamedTuple):
+    """A sentence's offsets (a tuple: made by the thousand for every question, from the stored JSON)."""
+
     start: int
     end: int
 

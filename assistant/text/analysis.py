@@ -12,6 +12,8 @@ from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_SPANISH
 from .folding import fold
 
 _WORD = re.compile(r"\w+")
+CACHED_CHARS = 2000  # sentences and words: analysed once and remembered
+TERMS_CACHE = 32768
 STEM_CACHE_SIZE = 65536  # distinct words stemmed once each; a news folder's vocabulary fits
 
 # English stopwords too: English questions are searched with their original words as well (names and
@@ -36,6 +38,14 @@ def _stem(word: str) -> str:
 
 def analyze(text: str) -> list[str]:
     """Index terms of text: folded words, stopwords dropped, stemmed. Digits are kept as terms."""
-    return [
+    return list(_terms(text)) if len(text) <= CACHED_CHARS else list(_analyze(text))
+
+
+def _analyze(text: str) -> tuple[str, ...]:
+    return tuple(
         _stem(w) for w in _WORD.findall(fold(text)) if w not in _STOPWORDS and (len(w) > 1 or w.isdigit())
-    ]
+    )
+
+
+# A question's candidate sentences are analysed by retrieval, the reader and corroboration alike.
+_terms = lru_cache(maxsize=TERMS_CACHE)(_analyze)
