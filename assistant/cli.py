@@ -232,13 +232,21 @@ def text(
 def serve(
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
+    store: StoreOpt = None,
     host: Annotated[Optional[str], typer.Option(help="Bind address (default 127.0.0.1)")] = None,  # noqa: UP045
     port: Annotated[int | None, typer.Option(help="Port (default 7860)")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Processes answering the API (>1: no chat page)")] = 1,
 ) -> None:
-    """Start the chat on http://127.0.0.1:7860, refreshing the index first."""
-    from .ui import launch
+    """Start the chat and the JSON API on http://127.0.0.1:7860, refreshing the index from the corpus
+    first. With a PostgreSQL store and no --corpus, serve what the store holds."""
+    from .errors import EmptyCorpus, IndexBusy, IndexMismatch, StoreUnavailable
+    from .web import serve as run
 
-    launch(_settings(corpus, index, host=host, port=port))
+    settings = _settings(corpus, index, store, host=host, port=port)
+    try:
+        run(settings, index=corpus is not None or settings.store.url is None, workers=workers)
+    except (EmptyCorpus, IndexMismatch, IndexBusy, StoreUnavailable) as exc:
+        _fail(str(exc))
 
 
 @app.command(name="eval")

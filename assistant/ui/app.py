@@ -1,7 +1,7 @@
 """The Gradio app: a chat whose answers link to checkable source cards, an articles view, and upload.
 
-`app.py` and `briefing serve` call `launch(settings)`; tests call `build(assistant)` and launch it with
-`launch_options(settings)`. HTML is built in `render`; the page's CSS and JS live in `static/`."""
+`briefing serve` (assistant/web) mounts `build(assistant, job)` next to the JSON API with the options of
+`launch_options(settings)`; tests launch `build(assistant)` with them. HTML is built in `render`; the page's CSS and JS live in `static/`."""
 
 from __future__ import annotations
 
@@ -466,12 +466,3 @@ def launch_options(settings: Settings) -> dict[str, Any]:
         # Oversized files get a clear message from on_upload; this only stops absurd uploads early.
         "max_file_size": 5 * settings.max_upload_bytes,
     }
-
-
-def launch(settings: Settings) -> None:
-    """Serve the page at once and index in the background (a first run shows progress, not a blank page)."""
-    assistant = Assistant(settings)
-    job = IndexJob(assistant)
-    demo = build(assistant, job)
-    job.start()
-    demo.launch(server_name=settings.host, server_port=settings.port, **launch_options(settings))
