@@ -75,7 +75,12 @@ class Database:
             raise StoreUnavailable(f"cannot connect to the store at {self.where}: {reason}") from exc
 
     def migrate(self) -> None:
-        """Apply the migration files not applied yet, each in its own transaction, under a lock."""
+        """Apply the migration files not applied yet, each in its own transaction, under a lock. A
+        read-only standby is only checked: its primary migrates it."""
+        with self.connect() as conn:
+            if conn.execute("SELECT pg_is_in_recovery()").fetchone()[0]:
+                self._check_standby(conn)
+                return
         with self.connect() as conn, conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
             conn.execute(
@@ -97,6 +102,18 @@ class Database:
                 conn.execute("INSERT INTO schema_migrations (version, name) VALUES (%s, %s)", (version, name))
                 log.info("store %s: applied migration %04d %s", self.where, version, name)
 
+    def _check_standby(self, conn: psycopg.Connection) -> None:
+        latest = migrations()[-1][0]
+        found = conn.execute(
+            "SELECT CASE WHEN to_regclass('schema_migrations') IS NULL THEN 0 "
+            "ELSE (SELECT coalesce(max(version), 0) FROM schema_migrations) END"
+        ).fetchone()[0]
+        if found < latest:
+            raise StoreUnavailable(
+                f"the store at {self.where} is a read-only standby at schema {found} (this version needs "
+                f"{latest}): open its primary once to migrate it"
+            )
+
     def schema(self) -> int:
         with self.cursor() as cur:
             return cur.execute("SELECT max(version) FROM schema_migrations").fetchone()[0] or 0
@@ -110,8 +127,13 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[psycopg.Cursor]:
         """One transaction: all of it is committed, or none of it."""
-        with self._connection() as conn, conn.transaction(), conn.cursor() as cur:
-            yield cur
+        try:
+            with self._connection() as conn, conn.transaction(), conn.cursor() as cur:
+                yield cur
+        except psycopg.errors.ReadOnlySqlTransaction:
+            raise StoreUnavailable(
+                f"the store at {self.where} is read-only (a standby): index through its primary"
+            ) from None
 
     @contextmanager
     def _connection(self) -> Iterator[psycopg.Connection]:
