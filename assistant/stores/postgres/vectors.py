@@ -83,15 +83,17 @@ class PgVectorStore:
         vectors = np.asarray(vectors, dtype=np.float32)
         if k <= 0 or not len(vectors):
             return [{} for _ in vectors]
-        found = []
+        values = ", ".join(f"({i}, %(v{i})s::vector)" for i in range(len(vectors)))
+        sql = (  # one round trip for every row: an HNSW search each
+            f"SELECT v.i, d.id, 1 - d.distance FROM (VALUES {values}) AS v (i, vec) CROSS JOIN LATERAL ("
+            "SELECT id, embedding <=> v.vec AS distance FROM passage_vectors "
+            "ORDER BY embedding <=> v.vec LIMIT %(k)s) d ORDER BY v.i, d.distance"
+        )
+        found: list[dict[str, float]] = [{} for _ in vectors]
         with self.db.cursor() as cur:
-            for vector in vectors:
-                rows = cur.execute(
-                    "SELECT id, 1 - (embedding <=> %(v)s::vector) FROM passage_vectors "
-                    "ORDER BY embedding <=> %(v)s::vector LIMIT %(k)s",
-                    {"v": vector, "k": k},
-                ).fetchall()
-                found.append({i: float(c) for i, c in rows})
+            params = {"k": k, **{f"v{i}": v for i, v in enumerate(vectors)}}
+            for i, chunk_id, cosine in cur.execute(sql, params):
+                found[i][chunk_id] = float(cosine)
         return found
 
     def refresh(self) -> None:
