@@ -143,3 +143,36 @@ def test_an_unreachable_store_is_a_message(tmp_path) -> None:
     assert "secret" not in str(failed.value) and "***" in str(failed.value)
     with pytest.raises(ValueError, match="postgresql://"):
         Settings(store="mysql://somewhere/db")
+
+
+def test_the_store_is_named_by_a_plain_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    url = "postgresql://briefing@127.0.0.1:55432/briefing"
+    assert Settings().store.backend == "chroma" and Settings().store.url is None
+    monkeypatch.setenv("BRIEFING_STORE", url)  # not JSON: pydantic-settings must not decode it
+    assert Settings().store.url == url and Settings().store.backend == "postgres"
+    assert Settings(store="").store.backend == "chroma"  # an explicit empty one: the embedded store
+    monkeypatch.delenv("BRIEFING_STORE")
+    monkeypatch.setenv("BRIEFING_STORE__URL", "postgres://x@h/db")  # the section's field works too
+    assert Settings().store.backend == "postgres"
+
+
+def test_a_bad_store_url_is_a_one_line_cli_message(tmp_path) -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    briefing = Path(sys.executable).parent / "briefing"
+    done = subprocess.run(
+        [briefing, "ask", "hello", "--store", "mysql://somewhere/db"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2 and "postgresql://" in done.stderr and "Traceback" not in done.stderr
+    done = subprocess.run(
+        [briefing, "ask", "hello", "--store", "postgresql://briefing@127.0.0.1:1/briefing"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2 and "cannot connect" in done.stderr and "Traceback" not in done.stderr

@@ -118,7 +118,9 @@ class LocalServer:
             lines = (self.data / "postmaster.pid").read_text().splitlines()
             port = int(lines[3]) if len(lines) > 3 and lines[3].isdigit() else self.port
             if port != self.port:
-                raise ServerError(f"{self.data} is already served on port {port}: stop it first (make pg-down)")
+                raise ServerError(
+                    f"{self.data} is already served on port {port}: stop it first (make pg-down)"
+                )
             return
         settings = {**_SETTINGS, "port": str(self.port), "fsync": "on" if self.durable else "off"}
         options = " ".join(f"-c {key}={value or EMPTY}" for key, value in settings.items())
