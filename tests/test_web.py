@@ -167,3 +167,18 @@ def test_the_chat_is_mounted_beside_and_still_guarded(url: str) -> None:
     body = {"data": [None], "fn_index": private, "session_hash": "x", "event_data": None}
     refused = httpx.post(f"{url}/gradio_api/queue/join", json=body, timeout=30)
     assert refused.status_code == 403 and "Only /chat and /ask" in refused.json()["detail"]
+
+
+def test_a_server_on_a_shared_store_without_a_corpus_refuses_uploads(assistant, tmp_path: Path) -> None:
+    """Syncing its default folder would replace what was indexed into the store from another folder."""
+    from assistant.ui import IndexJob
+    from assistant.ui.app import UPLOADS_OFF, Page
+
+    article = tmp_path / "nota.txt"
+    article.write_text("La reunión será el 3 de mayo.\n", encoding="utf-8")
+    before = assistant.stores.sources.count_documents()
+    report, *_ = Page(assistant, IndexJob(assistant, ready=True, corpus=False)).on_upload(
+        [str(article)], None
+    )
+    assert "briefing index --store" in report and UPLOADS_OFF.split(":")[0] in report
+    assert assistant.stores.sources.count_documents() == before

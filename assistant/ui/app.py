@@ -55,6 +55,10 @@ FONTS = ["system-ui", "Segoe UI", "Helvetica Neue", "Arial", "Liberation Sans", 
 PLACEHOLDER = "Type a question and press Enter"
 SEARCHING = "Searching the articles…"
 FAILED = "Something went wrong while answering; the error was logged. Please try again."
+UPLOADS_OFF = (
+    "This server answers from a shared store and has no corpus folder of its own: add articles with "
+    "`briefing index --store URL --corpus FOLDER`, and every server on the store answers them."
+)
 
 
 def asset(name: str) -> str:
@@ -243,6 +247,8 @@ class Page:
         """Check, save and index uploaded articles: (report, article list, file box, status)."""
         if not files:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        if not self.job.corpus:
+            return upload_report_html([(False, UPLOADS_OFF)]), gr.skip(), None, gr.skip()
         progress(0, desc="Checking files…")
         lines: list[tuple[bool, str]] = []
         saved: dict[str, str] = {}  # saved file -> what to say about it once indexed

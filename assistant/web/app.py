@@ -36,7 +36,7 @@ def make_app(settings: Settings, index: bool = True, workers: int = 1) -> FastAP
     """The API and (one worker) the chat over one assistant. `index`: bring the index in line with the
     corpus folder in the background (the page is up meanwhile); else serve what the store holds."""
     assistant = Assistant(settings)
-    job = IndexJob(assistant, ready=not index)
+    job = IndexJob(assistant, ready=not index, corpus=index or settings.store.url is None)
     app = FastAPI(
         title="Briefing assistant",
         description="Answers about a folder of news articles, each citing the exact passages.",
