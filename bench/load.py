@@ -15,7 +15,7 @@ p50/p95/max latency, requests/s, and CPU per request of the server's processes (
 of PostgreSQL's (postmaster and backends), and of the clients (this process). --gradio also measures
 the chat's Gradio `/ask` through gradio_client (one worker), the issue's starting point.
 
-Prints a table and writes bench/results/load.json. Numbers only, no assertions."""
+Prints a table and writes bench/results/load_api.json. Numbers only, no assertions."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ import psutil
 
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
-DEFAULT_OUT = PROJECT / "bench" / "results" / "load.json"
+DEFAULT_OUT = PROJECT / "bench" / "results" / "load_api.json"
 QUESTIONS = PROJECT / "data" / "dev_questions.jsonl"
 ARTICLES = PROJECT / "data" / "articles"
 BRIEFING = str(Path(sys.executable).parent / "briefing")
