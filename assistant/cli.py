@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from pydantic import ValidationError
 
 from .settings import Settings
 
@@ -22,13 +23,29 @@ app.add_typer(models_app, name="models")
 
 CorpusOpt = Annotated[Optional[Path], typer.Option("--corpus", help="Folder of .txt/.md articles")]  # noqa: UP045
 IndexOpt = Annotated[Optional[Path], typer.Option("--index", help="Index folder")]  # noqa: UP045
+StoreOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--store",
+        help="postgresql://user@host:port/db: a shared PostgreSQL store (default: BRIEFING_STORE, else the "
+        "embedded store in --index)",
+    ),
+]
 
 
-def _settings(corpus: Path | None = None, index: Path | None = None, **extra: object) -> Settings:
+def _settings(
+    corpus: Path | None = None, index: Path | None = None, store: str | None = None, **extra: object
+) -> Settings:
     overrides = {
-        k: v for k, v in {"corpus_dir": corpus, "index_dir": index, **extra}.items() if v is not None
+        k: v
+        for k, v in {"corpus_dir": corpus, "index_dir": index, "store": store, **extra}.items()
+        if v is not None
     }
-    return Settings(**overrides)
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        _fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
+        raise  # unreachable: _fail exits
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -42,8 +59,8 @@ def _assistant(settings: Settings, refresh: bool):
     from .core import Assistant
     from .errors import EmptyCorpus, IndexBusy, IndexMismatch
 
-    assistant = Assistant(settings)
     try:
+        assistant = Assistant(settings)
         if refresh:
             try:
                 report = assistant.index(on_progress=_progress_bar() if _VERBOSE else None)
@@ -78,17 +95,18 @@ def main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> N
 def index(
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
+    store: StoreOpt = None,
     rebuild: Annotated[bool, typer.Option(help="Drop the index and embed everything again")] = False,
 ) -> None:
     """Build or refresh the index: only new or changed files are embedded; deleted files are dropped.
     Interrupted (Ctrl-C, a crash), it resumes where it stopped."""
     from .core import Assistant
-    from .errors import EmptyCorpus, IndexBusy, IndexMismatch
+    from .errors import EmptyCorpus, IndexBusy, IndexMismatch, StoreUnavailable
 
-    assistant = Assistant(_settings(corpus, index))
     try:
+        assistant = Assistant(_settings(corpus, index, store))
         report = assistant.index(rebuild=rebuild, on_progress=_progress_bar())
-    except (EmptyCorpus, IndexMismatch) as exc:
+    except (EmptyCorpus, IndexMismatch, StoreUnavailable) as exc:
         _fail(str(exc))
     except IndexBusy as exc:
         _fail(str(exc), code=BUSY)
@@ -143,12 +161,13 @@ def ask(
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer contract as JSON")] = False,
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
+    store: StoreOpt = None,
     k: Annotated[int | None, typer.Option("-k", help="Passages retrieved")] = None,
 ) -> None:
     """Answer a question with cited passages. Given --corpus, the index is refreshed first."""
     from .errors import InvalidQuestion
 
-    assistant = _assistant(_settings(corpus, index, top_k=k), refresh=corpus is not None)
+    assistant = _assistant(_settings(corpus, index, store, top_k=k), refresh=corpus is not None)
     if question is None:
         # One JSON line for every input line, blank or undecodable ones included, so that outputs line
         # up with inputs; bytes that are not UTF-8 become U+FFFD.
@@ -192,15 +211,20 @@ def render_text(result) -> str:
 def text(
     source: Annotated[str, typer.Argument(help="A citation's `source`, as in the answer JSON")],
     index: IndexOpt = None,
+    store: StoreOpt = None,
 ) -> None:
     """Print the canonical text of an indexed source: what citations' start/end offsets refer to."""
+    from .errors import StoreUnavailable
     from .stores.factory import existing_sources
 
-    settings = _settings(index=index)
-    store = existing_sources(settings)
-    content = store.text(source) if store is not None else None
+    settings = _settings(index=index, store=store)
+    try:
+        sources = existing_sources(settings)
+        content = sources.text(source) if sources is not None else None
+    except StoreUnavailable as exc:
+        _fail(str(exc))
     if content is None:
-        _fail(f"{source!r} is not in the index at {settings.index_dir}")
+        _fail(f"{source!r} is not in the index at {settings.store.url or settings.index_dir}")
     sys.stdout.write(content)
 
 
@@ -208,13 +232,21 @@ def text(
 def serve(
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
+    store: StoreOpt = None,
     host: Annotated[Optional[str], typer.Option(help="Bind address (default 127.0.0.1)")] = None,  # noqa: UP045
     port: Annotated[int | None, typer.Option(help="Port (default 7860)")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Processes answering the API (>1: no chat page)")] = 1,
 ) -> None:
-    """Start the chat on http://127.0.0.1:7860, refreshing the index first."""
-    from .ui import launch
+    """Start the chat and the JSON API on http://127.0.0.1:7860, refreshing the index from the corpus
+    first. With a PostgreSQL store and no --corpus, serve what the store holds."""
+    from .errors import EmptyCorpus, IndexBusy, IndexMismatch, StoreUnavailable
+    from .web import serve as run
 
-    launch(_settings(corpus, index, host=host, port=port))
+    settings = _settings(corpus, index, store, host=host, port=port)
+    try:
+        run(settings, index=corpus is not None or settings.store.url is None, workers=workers)
+    except (EmptyCorpus, IndexMismatch, IndexBusy, StoreUnavailable) as exc:
+        _fail(str(exc))
 
 
 @app.command(name="eval")
@@ -222,6 +254,7 @@ def eval_command(
     questions: Annotated[Path, typer.Argument(help="Questions, JSON Lines (id, lang, question, ...)")],
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
+    store: StoreOpt = None,
     out: Annotated[Optional[Path], typer.Option(help="Write the full report as JSON")] = None,  # noqa: UP045
     answers: Annotated[Optional[Path], typer.Option(help="Score these answers (JSON Lines) instead")] = None,  # noqa: UP045
     fail_under: Annotated[list[str] | None, typer.Option(help="METRIC=VALUE floor; exit 1 if missed")] = None,
@@ -230,7 +263,7 @@ def eval_command(
     from .evaluation import Corpus, run_cli
     from .stores.factory import existing_sources
 
-    settings = _settings(corpus, index)
+    settings = _settings(corpus, index, store)
     code = run_cli(
         questions,
         assistant_factory=lambda: _assistant(settings, refresh=True),

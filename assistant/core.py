@@ -93,6 +93,7 @@ class Assistant:
             vectors=stores.current_vectors,
             lexical=lexical,
             sources=stores.sources,
+            hybrid=stores.hybrid(lexical),
             translator=self.translator,
             k=self.settings.top_k,
         )

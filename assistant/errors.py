@@ -30,3 +30,7 @@ class ModelUnavailable(RuntimeError):
 
 class LLMUnavailable(RuntimeError):
     """The configured language model cannot be used at all (missing package, bad spec)."""
+
+
+class StoreUnavailable(RuntimeError):
+    """The configured store (a PostgreSQL server) cannot be reached or set up."""

@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 import platformdirs
-from pydantic import BaseModel, Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 log = logging.getLogger(__name__)
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -28,12 +29,34 @@ class ChromaSettings(BaseModel):
     )
 
 
-class StoreSettings(BaseModel):
-    """Which backend holds the index (stores/factory.py)."""
+POSTGRES_SCHEMES = ("postgresql", "postgres")
 
-    backend: Literal["chroma"] = Field(
-        "chroma", description="chroma: SQLite source store + Chroma vectors + BM25 files in the index dir"
+
+class StoreSettings(BaseModel):
+    """Which backend holds the index (stores/factory.py): named by a URL, `BRIEFING_STORE` or `--store`."""
+
+    url: str | None = Field(
+        None,
+        description="postgresql://user@host:port/db: PostgreSQL + pgvector; unset = embedded Chroma, SQLite "
+        "and BM25 files in the index dir",
     )
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, url: str | None) -> str | None:
+        if not url or not url.strip():
+            return None
+        scheme = urlsplit(url.strip()).scheme
+        if scheme not in POSTGRES_SCHEMES:
+            raise ValueError(
+                f"a store URL starts with postgresql:// (got {scheme + '://' if scheme else repr(url)}); "
+                "leave it unset for the embedded store in the index dir"
+            )
+        return url.strip()
+
+    @property
+    def backend(self) -> Literal["chroma", "postgres"]:
+        return "postgres" if self.url else "chroma"
 
 
 # Names from before the sections (BRIEFING_CHROMA_URL ...): still read, with a warning.
@@ -77,7 +100,8 @@ class Settings(BaseSettings):
     )
 
     # Storage: which backend holds the index, and each backend's own section
-    store: StoreSettings = Field(default_factory=lambda: StoreSettings())
+    # NoDecode: BRIEFING_STORE=postgresql://... is a URL, not JSON (BRIEFING_STORE__URL works too)
+    store: Annotated[StoreSettings, NoDecode] = Field(default_factory=lambda: StoreSettings())
     chroma: ChromaSettings = Field(default_factory=lambda: ChromaSettings())
 
     max_file_bytes: int = Field(
@@ -111,6 +135,12 @@ class Settings(BaseSettings):
         4, description="Questions the chat answers at once; the rest wait in its queue"
     )
     max_upload_bytes: int = Field(20 * 1024 * 1024, description="Per-file upload limit in the chat")
+
+    @field_validator("store", mode="before")
+    @classmethod
+    def _store_url(cls, value: object) -> object:
+        """A plain string is the store's URL (empty or None: the embedded store)."""
+        return {"url": value or None} if value is None or isinstance(value, str) else value
 
     @model_validator(mode="before")
     @classmethod

@@ -1,24 +1,21 @@
-"""The chat API under load: N concurrent gradio_client clients against a running app, on loopback only.
+"""The JSON API under load: N concurrent light clients on `POST /api/ask`, against `briefing serve` over
+embedded Chroma and over PostgreSQL, in one run, on loopback only.
 
-    .venv/bin/python bench/load.py [--clients 1 5 20] [--requests 200 | --seconds S] [--endpoints ask chat]
-                                   [--baseline REV] [--url http://127.0.0.1:PORT/] [--out PATH]
+    .venv/bin/python bench/load.py [--clients 1 5 20] [--requests 300] [--stores chroma postgres]
+                                   [--workers 1 2] [--store URL] [--gradio] [--out PATH]
 
-Without --url it starts the app itself (`assistant.ui.launch`, as `briefing serve` does) in a separate
-process on a free 127.0.0.1 port, over the sample articles indexed into a temp index dir, and waits
-until it answers. `--baseline REV` first runs the same load against the code of git revision REV
-(`git archive` into a temp dir, started the same way), so that before and after are measured in one run
-on the same machine. `--env NAME=VALUE` passes settings (e.g. BRIEFING_ANSWER_WORKERS=1) to the app(s)
-this script starts.
+For each store and worker count it starts `briefing serve` in its own process over the sample articles
+(Chroma: indexed into a temp index dir; PostgreSQL: a throwaway local server, or --store URL, whose index
+is replaced, indexed with `briefing index --store`), waits until it answers, warms it up, then for each N:
+N threads, each with one keep-alive HTTP connection (http.client: no client library's event loop), ask
+the answerable questions of data/dev_questions.jsonl in turn until --requests have been made. A reply is
+an error when it is not a 200 with the answer contract, and wrong when it is not the answer to the
+question it was sent with (`question` differs, or no answer pattern matches). Reported: errors, wrong,
+p50/p95/max latency, requests/s, and CPU per request of the server's processes (uvicorn and its workers),
+of PostgreSQL's (postmaster and backends), and of the clients (this process). --gradio also measures
+the chat's Gradio `/ask` through gradio_client (one worker), the issue's starting point.
 
-For each endpoint and each N: N threads, each with its own `gradio_client.Client` (connected before the
-clock starts), ask the answerable questions of data/dev_questions.jsonl in turn until --requests have
-been made (or --seconds have passed). A reply counts as an error when the call raises or returns an
-error message, and as wrong when it is not the answer to the question it was sent with (/ask: the
-`question` field differs or no answer pattern matches; /chat: the last turn in the returned chat is not
-that question and its answer). Reported: errors, wrong, p50/p95/max latency, requests/s, and the CPU the
-server process used per request (`/proc`, Linux; the clients run in this process and use CPU too).
-
-Prints a table and writes bench/results/load.json. Numbers only, no assertions."""
+Prints a table and writes bench/results/load_api.json. Numbers only, no assertions."""
 
 from __future__ import annotations
 
@@ -28,11 +25,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import argparse
 import datetime
-import html
+import http.client
 import ipaddress
 import json
 import platform
 import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -44,20 +42,23 @@ import urllib.parse
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from gradio_client import Client
+import psutil
 
 PROJECT = Path(__file__).resolve().parent.parent
-DEFAULT_OUT = PROJECT / "bench" / "results" / "load.json"
+sys.path.insert(0, str(PROJECT))
+DEFAULT_OUT = PROJECT / "bench" / "results" / "load_api.json"
 QUESTIONS = PROJECT / "data" / "dev_questions.jsonl"
 ARTICLES = PROJECT / "data" / "articles"
-WARMUP = 10  # requests per endpoint before the first measured level
+BRIEFING = str(Path(sys.executable).parent / "briefing")
+WARMUP = 20  # requests before the first measured level: models, caches, the pool's connections
 START_TIMEOUT_S = 600  # import, model load and indexing the sample articles, on a busy machine
-_TAGS = re.compile(r"<[^>]+>")
+REQUEST_TIMEOUT_S = 120
 
 
 @dataclass
 class Level:
-    label: str
+    store: str
+    workers: int
     endpoint: str
     clients: int
     requests: int = 0
@@ -68,72 +69,10 @@ class Level:
     p95_ms: float = 0.0
     max_ms: float = 0.0
     requests_per_s: float = 0.0
-    server_cpu_ms_per_request: float | None = None
-    client_cpu_ms_per_request: float = 0.0  # this process: the N gradio_client clients
+    server_cpu_ms_per_request: float = 0.0  # briefing serve and its workers
+    db_cpu_ms_per_request: float | None = None  # PostgreSQL's processes (postgres runs only)
+    client_cpu_ms_per_request: float = 0.0  # this process: the N clients
     examples: list[str] = field(default_factory=list)  # first few errors / wrong replies
-
-
-# ------------------------------------------------------------------------------------------ the app
-class App:
-    """The chat started from a code tree in its own process, over the sample articles."""
-
-    def __init__(self, code: Path, workdir: Path, env: dict[str, str]) -> None:
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}/"
-        self.log = workdir / "server.log"
-        environ = {
-            **os.environ,
-            **env,
-            "PYTHONPATH": str(code),
-            "BRIEFING_CORPUS_DIR": str(ARTICLES),
-            "BRIEFING_INDEX_DIR": str(workdir / "index"),
-            "BRIEFING_HOST": "127.0.0.1",
-            "BRIEFING_PORT": str(self.port),
-        }
-        environ.pop("GRADIO_TEMP_DIR", None)
-        script = (
-            "import assistant; print('code:', assistant.__file__, flush=True); "
-            "from assistant.settings import Settings; from assistant.ui import launch; launch(Settings())"
-        )
-        with open(self.log, "wb") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-c", script], cwd=code, env=environ, stdout=log, stderr=subprocess.STDOUT
-            )
-
-    def wait_ready(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        question = _questions()[0]["question"]
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"the app exited ({self.proc.returncode}); see {self.log}")
-            try:
-                answer = Client(self.url, verbose=False).predict(question, api_name="/ask")
-                if "error" not in answer:
-                    return
-            except Exception:  # not listening yet
-                pass
-            time.sleep(1.0)
-        raise TimeoutError(f"the app did not answer within {START_TIMEOUT_S} s; see {self.log}")
-
-    def code(self) -> str:
-        """Where the app's `assistant` package was imported from (the first line of its log)."""
-        first = self.log.read_text(errors="replace").splitlines()[:1]
-        return first[0].removeprefix("code: ") if first else "?"
-
-    def cpu_seconds(self) -> float | None:
-        try:
-            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return None
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
 
 
 def _free_port() -> int:
@@ -150,15 +89,106 @@ def loopback_only(url: str) -> str:
         loopback = False
     if not loopback:
         raise SystemExit(f"refusing to load {url}: this benchmark only runs against loopback addresses")
-    return url if url.endswith("/") else url + "/"
+    return url
 
 
-def baseline_tree(rev: str, into: Path) -> Path:
-    """The project at git revision `rev`, unpacked into `into`."""
-    archive = subprocess.run(["git", "archive", rev], cwd=PROJECT, check=True, capture_output=True).stdout
-    into.mkdir(parents=True)
-    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
-    return into
+def cpu_seconds(process: psutil.Process | None) -> float:
+    """User + system CPU of a process and its live descendants."""
+    if process is None:
+        return 0.0
+    total = 0.0
+    try:
+        family = [process, *process.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
+    for p in family:
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+# ------------------------------------------------------------------------------------------ the app
+class App:
+    """`briefing serve` in its own process, over the sample articles."""
+
+    def __init__(self, workdir: Path, store: str | None, workers: int) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = workdir / f"serve-{workers}.log"
+        args = [BRIEFING, "serve", "--port", str(self.port), "--workers", str(workers)]
+        args += (
+            ["--store", store] if store else ["--corpus", str(ARTICLES), "--index", str(workdir / "index")]
+        )
+        with open(self.log, "wb") as log:
+            self.proc = subprocess.Popen(args, cwd=PROJECT, stdout=log, stderr=subprocess.STDOUT)
+        self.process = psutil.Process(self.proc.pid)
+
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        client = Client(self.url)
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the app exited ({self.proc.returncode}); see {self.log}")
+            try:
+                status, _ = client.ask(_questions()[0]["question"])
+                if status == 200:
+                    return
+            except OSError:  # not listening yet
+                client = Client(self.url)
+            time.sleep(1.0)
+        raise TimeoutError(f"the app did not answer within {START_TIMEOUT_S} s; see {self.log}")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+class Client:
+    """One keep-alive connection to the API."""
+
+    def __init__(self, url: str) -> None:
+        parts = urllib.parse.urlsplit(url)
+        self.conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=REQUEST_TIMEOUT_S)
+
+    def ask(self, question: str) -> tuple[int, dict | None]:
+        body = json.dumps({"question": question, "history": []})
+        try:
+            self.conn.request("POST", "/api/ask", body, {"Content-Type": "application/json"})
+            response = self.conn.getresponse()
+            data = response.read()
+        except (OSError, http.client.HTTPException):
+            self.conn.close()  # reconnect on the next request
+            raise
+        try:
+            return response.status, json.loads(data)
+        except ValueError:
+            return response.status, None
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class GradioClient:
+    """The chat's `/ask` event through gradio_client, for comparison."""
+
+    def __init__(self, url: str) -> None:
+        from gradio_client import Client as Gradio
+
+        self.client = Gradio(url + "/", verbose=False)
+
+    def ask(self, question: str) -> tuple[int, dict | None]:
+        reply = self.client.predict(question, api_name="/ask")
+        return (200 if isinstance(reply, dict) and "error" not in reply else 500), reply
+
+    def close(self) -> None:
+        self.client.close()
 
 
 # ---------------------------------------------------------------------------------------- the load
@@ -167,62 +197,35 @@ def _questions() -> list[dict]:
     return [r for r in rows if r["answerable"]]
 
 
-def check(endpoint: str, row: dict, reply: object) -> tuple[bool, bool, str]:
+def check(row: dict, status: int, reply: dict | None) -> tuple[bool, bool, str]:
     """(error, wrong, what was seen) for one reply."""
-    if endpoint == "ask":
-        if not isinstance(reply, dict) or "error" in reply:
-            return True, False, str(reply)[:200]
-        answer = reply.get("answer", "")
-        same = reply.get("question") == row["question"].strip()
-        right = same and any(re.search(p, answer, re.I) for p in row["answer_patterns"])
-        return False, not right, f"{reply.get('question')!r} -> {answer[:160]!r}"
-    chat = reply[1] if isinstance(reply, (list, tuple)) and len(reply) > 1 else None
-    if not isinstance(chat, list) or len(chat) < 2:
-        return True, False, str(reply)[:200]
-    asked, said = (_text(m.get("content")) for m in chat[-2:])
-    same = " ".join(asked.split()) == " ".join(row["question"].split())
-    right = same and any(re.search(p, said, re.I) for p in row["answer_patterns"])
-    return False, not right, f"{asked[:80]!r} -> {said[:160]!r}"
+    if status != 200 or not isinstance(reply, dict) or "answer" not in reply:
+        return True, False, f"{status} {str(reply)[:200]}"
+    answer = reply.get("answer", "")
+    same = reply.get("question") == row["question"].strip()
+    right = same and any(re.search(p, answer, re.I) for p in row["answer_patterns"])
+    return False, not right, f"{reply.get('question')!r} -> {answer[:160]!r}"
 
 
-def _text(content: object) -> str:
-    """A chat message's text: Gradio 6 sends content as a list of {"type": "text", "text": ...} parts."""
-    if isinstance(content, list):
-        content = " ".join(
-            str(part.get("text", "")) if isinstance(part, dict) else str(part) for part in content
-        )
-    return html.unescape(_TAGS.sub(" ", str(content))).strip()
-
-
-def call(client: Client, endpoint: str, question: str) -> object:
-    if endpoint == "ask":
-        return client.predict(question, api_name="/ask")
-    return client.predict(question, [], api_name="/chat")
-
-
-def run_level(
-    url: str, label: str, endpoint: str, n: int, requests: int, seconds: float | None, app: App | None
-) -> Level:
+def run_level(app: App, level: Level, requests: int, db: psutil.Process | None) -> Level:
     rows = _questions()
-    clients = [Client(url, verbose=False) for _ in range(n)]
-    level = Level(label, endpoint, n)
+    make = GradioClient if level.endpoint == "gradio" else Client
+    clients = [make(app.url) for _ in range(level.clients)]
     latencies: list[float] = []
     lock = threading.Lock()
     issued = 0
-    deadline = time.monotonic() + seconds if seconds else None
 
     def worker(client: Client) -> None:
         nonlocal issued
         while True:
             with lock:
-                if (deadline is None and issued >= requests) or (deadline and time.monotonic() >= deadline):
+                if issued >= requests:
                     return
                 row = rows[issued % len(rows)]
                 issued += 1
             started = time.perf_counter()
             try:
-                reply = call(client, endpoint, row["question"])
-                error, wrong, seen = check(endpoint, row, reply)
+                error, wrong, seen = check(row, *client.ask(row["question"]))
             except Exception as exc:
                 error, wrong, seen = True, False, f"{type(exc).__name__}: {exc}"[:200]
             elapsed = time.perf_counter() - started
@@ -233,8 +236,7 @@ def run_level(
                 if (error or wrong) and len(level.examples) < 3:
                     level.examples.append(seen)
 
-    cpu_before = app.cpu_seconds() if app else None
-    client_cpu = time.process_time()
+    server_cpu, db_cpu, client_cpu = cpu_seconds(app.process), cpu_seconds(db), time.process_time()
     started = time.perf_counter()
     threads = [threading.Thread(target=worker, args=(c,)) for c in clients]
     for t in threads:
@@ -242,50 +244,60 @@ def run_level(
     for t in threads:
         t.join()
     level.seconds = round(time.perf_counter() - started, 2)
-    cpu_after = app.cpu_seconds() if app else None
+    server_cpu = cpu_seconds(app.process) - server_cpu
+    db_cpu = cpu_seconds(db) - db_cpu
     client_cpu = time.process_time() - client_cpu
     for client in clients:
         client.close()
-    level.requests = len(latencies)
+    n = len(latencies)
     ordered = sorted(latencies)
-    if ordered:
+    if n:
+        level.requests = n
         level.p50_ms = round(statistics.median(ordered) * 1000, 1)
-        level.p95_ms = round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] * 1000, 1)
+        level.p95_ms = round(ordered[min(n - 1, int(0.95 * n))] * 1000, 1)
         level.max_ms = round(ordered[-1] * 1000, 1)
-        level.requests_per_s = round(len(ordered) / level.seconds, 1)
-        level.client_cpu_ms_per_request = round(client_cpu * 1000 / len(ordered), 1)
-    if cpu_before is not None and cpu_after is not None and ordered:
-        level.server_cpu_ms_per_request = round((cpu_after - cpu_before) * 1000 / len(ordered), 1)
+        level.requests_per_s = round(n / level.seconds, 1)
+        level.server_cpu_ms_per_request = round(server_cpu * 1000 / n, 1)
+        level.client_cpu_ms_per_request = round(client_cpu * 1000 / n, 1)
+        if db is not None:
+            level.db_cpu_ms_per_request = round(db_cpu * 1000 / n, 1)
     return level
 
 
-def measure(url: str, label: str, args: argparse.Namespace, app: App | None) -> list[Level]:
-    levels = []
-    for endpoint in args.endpoints:
-        warm = Client(url, verbose=False)
-        for row in (_questions() * WARMUP)[:WARMUP]:
-            call(warm, endpoint, row["question"])
-        warm.close()
-        for n in args.clients:
-            level = run_level(url, label, endpoint, n, args.requests, args.seconds, app)
-            print(format_row(level), flush=True)
-            levels.append(level)
-    return levels
-
-
 def format_row(level: Level) -> str:
-    server = "" if level.server_cpu_ms_per_request is None else f"{level.server_cpu_ms_per_request:.0f}"
+    db = "" if level.db_cpu_ms_per_request is None else f"{level.db_cpu_ms_per_request:.1f}"
     return (
-        f"{level.label:<28} /{level.endpoint:<5}{level.clients:>4}{level.requests:>6}{level.errors:>5}"
-        f"{level.wrong:>6}{level.p50_ms:>9.0f}{level.p95_ms:>9.0f}{level.max_ms:>9.0f}"
-        f"{level.requests_per_s:>8.1f}{server:>9}{level.client_cpu_ms_per_request:>9.0f}"
+        f"{level.store:<9}{level.workers:>3} {level.endpoint:<7}{level.clients:>4}{level.requests:>6}"
+        f"{level.errors:>5}{level.wrong:>6}{level.p50_ms:>8.0f}{level.p95_ms:>8.0f}{level.max_ms:>8.0f}"
+        f"{level.requests_per_s:>8.1f}{level.server_cpu_ms_per_request:>8.1f}{db:>7}"
+        f"{level.client_cpu_ms_per_request:>8.1f}"
     )
 
 
 HEADER = (
-    f"{'run':<28} {'api':<6}{'N':>3}{'reqs':>6}{'err':>5}{'wrong':>6}{'p50 ms':>9}{'p95 ms':>9}"
-    f"{'max ms':>9}{'req/s':>8}{'cpu ms/req: server':>19}{'clients':>9}"
+    f"{'store':<9}{'wk':>3} {'api':<7}{'N':>4}{'reqs':>6}{'err':>5}{'wrong':>6}{'p50 ms':>8}{'p95 ms':>8}"
+    f"{'max ms':>8}{'req/s':>8}{'cpu ms/req: serve':>18}{'db':>7}{'client':>8}"
 )
+
+
+def postgres_store(tmp: Path, url: str | None) -> tuple[str, psutil.Process | None, object | None]:
+    """(URL, the server's postmaster to measure, the server to remove) with the sample articles indexed."""
+    server = None
+    if url is None:
+        from assistant.stores.postgres.server import LocalServer
+
+        root = tmp / "pg"
+        for folder in (tmp.parent, tmp):  # as root the server runs as `postgres`: it must reach its folder
+            os.chmod(folder, 0o755)
+        server = LocalServer(root, _free_port(), durable=False)
+        url = server.up()
+    subprocess.run(
+        [BRIEFING, "index", "--rebuild", "--store", url, "--corpus", str(ARTICLES)], check=True, cwd=PROJECT
+    )
+    postmaster = None
+    if server is not None:
+        postmaster = psutil.Process(int((server.data / "postmaster.pid").read_text().split()[0]))
+    return url, postmaster, server
 
 
 def main() -> None:
@@ -293,48 +305,33 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 5, 20])
-    parser.add_argument("--requests", type=int, default=200, help="per endpoint and client count")
-    parser.add_argument("--seconds", type=float, default=None, help="run each level this long instead")
-    parser.add_argument("--endpoints", nargs="+", choices=["ask", "chat"], default=["ask", "chat"])
-    parser.add_argument("--url", help="attach to a running app (loopback only) instead of starting one")
-    parser.add_argument("--baseline", metavar="REV", help="also measure the code at this git revision, first")
-    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE", help="for started apps")
-    parser.add_argument("--label", default="after (this tree)", help="name of the run of this tree")
+    parser.add_argument("--requests", type=int, default=300, help="per level")
+    parser.add_argument("--stores", nargs="+", choices=["chroma", "postgres"], default=["chroma", "postgres"])
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--store", metavar="URL", help="PostgreSQL database to use (its index is replaced)")
+    parser.add_argument("--gradio", action="store_true", help="also the chat's Gradio /ask (one worker)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args()
-    env = dict(item.split("=", 1) for item in args.env)
-
-    runs: list[tuple[str, Path | None]] = []
-    if args.url:
-        runs.append((f"attached {args.url}", None))
-    else:
-        if args.baseline:
-            runs.append((f"before ({args.baseline})", Path("baseline")))
-        runs.append((args.label, PROJECT))
+    if args.store:
+        loopback_only(args.store.replace("postgresql://", "http://", 1))
 
     levels: list[Level] = []
-    codes: dict[str, str] = {}  # run label -> where its app imported `assistant` from
     print(HEADER, flush=True)
     with tempfile.TemporaryDirectory(prefix="briefing-load-") as tmp:
-        for i, (label, code) in enumerate(runs):
-            if code is None:
-                levels += measure(loopback_only(args.url), label, args, None)
-                continue
-            if code == Path("baseline"):
-                code = baseline_tree(args.baseline, Path(tmp) / "baseline")
-            workdir = Path(tmp) / f"run{i}"
+        for store in args.stores:
+            workdir = Path(tmp) / store
             workdir.mkdir()
-            app = App(code, workdir, env)
+            url, db, server = (
+                postgres_store(workdir, args.store) if store == "postgres" else (None, None, None)
+            )
             try:
-                app.wait_ready()
-                codes[label] = app.code()
-                print(f"{label}: {codes[label]}", flush=True)
-                levels += measure(app.url, label, args, app)
-            except BaseException:
-                print(f"--- the app's log ({label}):", *app.log.read_text().splitlines()[-30:], sep="\n")
-                raise
+                for workers in args.workers:
+                    endpoints = ["api"] + (["gradio"] if args.gradio and workers == 1 else [])
+                    levels += measure(workdir, store, url, workers, endpoints, args, db)
             finally:
-                app.stop()
+                if server is not None:
+                    server.remove()
+                shutil.rmtree(workdir, ignore_errors=True)
 
     result = {
         "date": datetime.datetime.now().isoformat(timespec="seconds"),
@@ -343,12 +340,7 @@ def main() -> None:
             "python": platform.python_version(),
             "machine": platform.machine(),
         },
-        "gradio": _version("gradio"),
-        "gradio_client": _version("gradio_client"),
-        "requests_per_level": None if args.seconds else args.requests,
-        "seconds_per_level": args.seconds,
-        "env": env,
-        "code": codes,
+        "requests_per_level": args.requests,
         "levels": [asdict(level) for level in levels],
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -356,10 +348,40 @@ def main() -> None:
     print(f"wrote {args.out}")
 
 
-def _version(package: str) -> str:
-    from importlib.metadata import version
-
-    return version(package)
+def measure(
+    workdir: Path,
+    store: str,
+    url: str | None,
+    workers: int,
+    endpoints: list[str],
+    args,
+    db,  # noqa: ANN001
+) -> list[Level]:
+    app = App(workdir, url, workers)
+    levels = []
+    try:
+        app.wait_ready()
+        for row in (_questions() * WARMUP * workers)[: WARMUP * workers]:
+            warm = Client(app.url)  # a new connection each: every worker gets some (keep-alive sticks)
+            warm.ask(row["question"])
+            warm.close()
+        for endpoint in endpoints:
+            for n in args.clients:
+                level = run_level(app, Level(store, workers, endpoint, n), args.requests, db)
+                print(format_row(level), flush=True)
+                for example in level.examples:
+                    print(f"    e.g. {example}", flush=True)
+                levels.append(level)
+    except BaseException:
+        print(
+            f"--- the app's log ({store}, {workers} workers):",
+            *app.log.read_text().splitlines()[-30:],
+            sep="\n",
+        )
+        raise
+    finally:
+        app.stop()
+    return levels
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """XQuAD (es) as a briefing corpus: the assistant against the textbook LangChain recipe.
 
     .venv/bin/python bench/xquad.py [--limit N] [--lang es|en|both] [--no-baseline]
-                                    [--embed-model NAME] [--out PATH]
+                                    [--embed-model NAME] [--out PATH] [--postgres | --store URL]
 
 The 48 Spanish XQuAD articles become 48 files (paragraphs separated by blank lines), indexed through the
 project's own ingestion. All 1,190 questions are asked twice: in Spanish, and in their original English
@@ -19,6 +19,10 @@ What is measured, per language, and why:
 The baseline is the recipe most LangChain tutorials show: RecursiveCharacterTextSplitter(1000, 200),
 a Chroma collection, similarity_search(k=4), top passage as the "answer"; same embedding model (with
 the same e5 query/passage prompts), so the difference is chunking, fusion, translation and the answerer.
+
+With --postgres (a throwaway local server, as the tests start one) or --store URL (a PostgreSQL database
+whose index is replaced), the assistant is also run through the PostgreSQL store, on the same questions
+in the same run, and a parity table (embedded Chroma vs PostgreSQL) is printed.
 
 Prints a table per language and writes bench/results/xquad.json plus, next to it, one JSON line per
 question the assistant got wrong (xquad_misses.jsonl). No assertions: numbers only.
@@ -206,12 +210,12 @@ def ours(assistant: Assistant) -> Ask:
     return ask
 
 
-def build_ours(settings: Settings) -> tuple[Assistant, dict]:
-    assistant = Assistant(settings)
+def build_ours(settings: Settings, encoder: LocalEncoder | None = None) -> tuple[Assistant, dict]:
+    assistant = Assistant(settings, encoder=encoder)
     started = time.perf_counter()
     _ = assistant.encoder.runner  # loaded lazily: keep the load out of the build time
     loaded = time.perf_counter()
-    report = assistant.index()
+    report = assistant.index(rebuild=True)
     built = time.perf_counter()
     info = {
         "model_load_s": round(loaded - started, 2),
@@ -352,6 +356,11 @@ def parse_args() -> argparse.Namespace:
         metavar="LANG:METRIC=VALUE",
         help="exit 1 when ours falls under it, e.g. es:accuracy=0.78 (a ceiling for abstention and latency)",
     )
+    pg = ap.add_mutually_exclusive_group()
+    pg.add_argument("--postgres", action="store_true", help="also through a throwaway local PostgreSQL")
+    pg.add_argument(
+        "--store", metavar="URL", help="also through this PostgreSQL database (its index is replaced)"
+    )
     return ap.parse_args()
 
 
@@ -370,6 +379,23 @@ def missed_floors(results: dict, specs: list[str]) -> list[str]:
         elif (got > float(value)) if metric in CEILINGS else (got < float(value)):
             missed.append(f"{spec}: got {got}")
     return missed
+
+
+def print_parity(lang: str, chroma: dict, postgres: dict) -> None:
+    name = {"es": "Spanish", "en": "English"}[lang]
+    print(f"\n{name}: embedded Chroma vs PostgreSQL (same questions, same run)")
+    print(f"{'metric':<18} {'chroma':>9} {'postgres':>9} {'diff':>8}")
+    for label, key in (
+        ("recall@1", "recall@1"),
+        ("recall@5", f"recall@{TOP_K}"),
+        ("answer accuracy", "accuracy"),
+        ("abstention rate", "abstention"),
+        ("latency p50 (ms)", "latency_p50_ms"),
+        ("latency p95 (ms)", "latency_p95_ms"),
+    ):
+        a, b = chroma[key], postgres[key]
+        diff = f"{b - a:+.1f}" if key.startswith("latency") else f"{100 * (b - a):+.2f}"
+        print(f"{label:<18} {_fmt(key, a):>9} {_fmt(key, b):>9} {diff:>8}")
 
 
 def make_settings(corpus_dir: Path, index_dir: Path, embed_model: str | None) -> Settings:
@@ -413,6 +439,12 @@ def main() -> None:
         info["translation_active"] = assistant.translator is not None
         info["apertium_installed"] = translate.available()
         info["settings"] = {"top_k": settings.top_k, "chunk_chars": settings.chunk_chars}
+        postgres = None
+        if args.postgres or args.store:
+            url = args.store or local_postgres(Path(tmp) / "pg")
+            pg_settings = settings.model_copy(update={"store": Settings(store=url).store})
+            postgres, info["postgres"] = build_ours(pg_settings, encoder=assistant.encoder)
+            info["postgres"]["store"] = postgres.stores.where
         store = None
         if not args.no_baseline:
             store, info["textbook"] = build_textbook(corpus_dir, chroma_dir, assistant.encoder)
@@ -421,12 +453,19 @@ def main() -> None:
             mine = run("ours", ours(assistant), questions)
             results[lang] = {"ours": summarize(mine, TOP_K)}
             misses.extend(miss_record(o) for o in mine if not o.correct or o.rank is None)
+            if postgres is not None:
+                through_pg = run("ours, postgres", ours(postgres), questions)
+                results[lang]["postgres"] = summarize(through_pg, TOP_K)
+        for server in _servers:  # before the temp dir holding its data goes
+            server.remove()
             if store is not None:
                 results[lang]["textbook"] = summarize(run("textbook", textbook(store), questions), BASELINE_K)
     info["run_s"] = round(time.perf_counter() - began, 1)
     print_header(info)
     for lang in languages:
         print_table(lang, results[lang]["ours"], results[lang].get("textbook"))
+        if "postgres" in results[lang]:
+            print_parity(lang, results[lang]["ours"], results[lang]["postgres"])
     print(f"\nrun time {info['run_s']} s")
     write_results(args.out, info, results, misses)
     missed = missed_floors(results, args.fail_under)
@@ -434,6 +473,27 @@ def main() -> None:
         print(f"floor missed: {line}", file=sys.stderr)
     if missed:
         raise SystemExit(1)
+
+
+_servers: list = []
+
+
+def local_postgres(root: Path) -> str:
+    """A throwaway PostgreSQL with pgvector (stopped at exit), as the tests start one; its URL."""
+    import atexit
+    import socket
+
+    from assistant.stores.postgres.server import LocalServer
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    root.mkdir()
+    os.chmod(root.parent, 0o755)  # the server runs as `postgres` when we are root: let it reach its folder
+    server = LocalServer(root, port, durable=False)
+    atexit.register(server.remove)
+    _servers.append(server)
+    return server.up()
 
 
 def write_results(out: Path, info: dict, results: dict, misses: list[dict]) -> None:

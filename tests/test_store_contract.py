@@ -1,5 +1,5 @@
 """The storage contract (assistant/stores/base.py), run against every backend the factory knows: the same
-tests for embedded Chroma and a real `chroma run` server; a new backend joins by adding one parameter to
+tests for embedded Chroma, a real `chroma run` server and a real PostgreSQL; a new backend joins by adding one parameter to
 BACKENDS. Synthetic chunks and random unit vectors: no embedding model is loaded."""
 
 from __future__ import annotations
@@ -19,14 +19,15 @@ from assistant.stores.index import Stores
 
 DIM = 8
 IDENTITY = "fake-encoder dim=8"
-BACKENDS = ["chroma", pytest.param("chroma-server", marks=pytest.mark.slow)]
+BACKENDS = ["chroma", pytest.param("chroma-server", marks=pytest.mark.slow), "postgres"]
 
 
 def _settings(backend: str, index_dir: Path, request: pytest.FixtureRequest) -> Settings:
     chroma: dict = {"collection": f"contract_{uuid.uuid4().hex[:8]}"}
     if backend == "chroma-server":
         chroma["url"] = request.getfixturevalue("chroma_server")
-    return Settings(index_dir=index_dir, chroma=chroma)
+    store = request.getfixturevalue("pg_url") if backend == "postgres" else None
+    return Settings(index_dir=index_dir, chroma=chroma, store=store)
 
 
 @pytest.fixture(params=BACKENDS)

@@ -15,10 +15,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from filelock import Timeout
-
 from ..encoders.base import Encoder
-from ..errors import EmptyCorpus, IndexBusy
+from ..errors import EmptyCorpus
 from ..settings import Settings
 from ..stores.base import Chunk, FileState, Source, SourceStore, encode_terms
 from ..stores.index import Stores
@@ -86,15 +84,9 @@ def sync(
     """Bring the index in line with corpus_dir: embed new and changed files, drop deleted ones."""
     if not corpus_dir.is_dir():
         raise EmptyCorpus(f"corpus folder not found: {corpus_dir}")
-    try:
-        with stores.lock():
-            run = _Run(stores, encoder, settings)
-            return _sync(run, corpus_dir, rebuild, on_progress or (lambda p: None))
-    except Timeout:
-        raise IndexBusy(
-            f"another `briefing index` is updating {stores.dir}; answers use the last complete state. "
-            "Try again when it has finished."
-        ) from None
+    with stores.lock():  # IndexBusy when another indexer holds it
+        run = _Run(stores, encoder, settings)
+        return _sync(run, corpus_dir, rebuild, on_progress or (lambda p: None))
 
 
 def _sync(run: _Run, corpus_dir: Path, rebuild: bool, on_progress: Callable[[Progress], None]) -> SyncReport:

@@ -15,11 +15,20 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr, SkipValidation
 
 from ..encoders.base import Encoder
-from ..stores.base import Chunk, LexicalIndex, SourceReader, Span, Titles, VectorSearch
+from ..stores.base import (
+    Candidates,
+    Chunk,
+    HybridSearch,
+    LexicalIndex,
+    SourceReader,
+    Span,
+    Titles,
+    VectorSearch,
+)
 from ..text.analysis import analyze
 from ..text.translate import Translator
 from . import fusion, sentences
-from .fusion import BM25_CANDIDATES, DENSE_CANDIDATES, PASSAGE_SHARE, SENTENCE_SHARE
+from .candidates import FUSION, by_best_bm25_sentence, local_candidates
 from .query import Query, QueryReader
 from .sentences import SENTENCE_CHUNKS, PassageEvidence, ScoredSentence
 
@@ -68,6 +77,7 @@ class HybridRetriever(BaseRetriever):
     vectors: SkipValidation[VectorSearch]
     lexical: SkipValidation[LexicalIndex]
     sources: SkipValidation[SourceReader]
+    hybrid: SkipValidation[HybridSearch] | None = None  # the backend's own candidate stage, if it has one
     translator: Translator | None = None
     k: int = 5
 
@@ -88,17 +98,7 @@ class HybridRetriever(BaseRetriever):
     def search(self, question: str, query: Query | None = None) -> Retrieval:
         query = query or self.analyze_query(question)
         vectors = np.asarray(self.encoder.embed_queries(query.variants), dtype=np.float32)
-        dense = self.vectors.search(vectors, DENSE_CANDIDATES)
-        passage_rankings = [fusion.by_score(d) for d in dense]
-        passage_rankings.append([i for i, _ in self.lexical.search_passages(query.terms, DENSE_CANDIDATES)])
-        by_sentence_bm25 = self._by_best_bm25_sentence(query.terms)
-        pool = list(dict.fromkeys(chain(*passage_rankings, by_sentence_bm25)))
-        stored = self.sources.sentence_vectors(pool)
-        fused = fusion.fuse(
-            [(ranking, PASSAGE_SHARE) for ranking in passage_rankings]
-            + [(ranking, SENTENCE_SHARE) for ranking in fusion.by_best_sentence(vectors, pool, stored)]
-            + [(by_sentence_bm25, SENTENCE_SHARE)]
-        )
+        dense, fused, stored = self._candidates(vectors, query.terms)
         order = fusion.by_score(fused)
         chunks = self.sources.chunks(order[: SENTENCE_CHUNKS + self.k + FETCH_MARGIN])
         order = [i for i in order if i in chunks]  # a chunk removed by a sync under way is left out
@@ -111,9 +111,15 @@ class HybridRetriever(BaseRetriever):
         ranks = {i: r for r, i in enumerate(order[:SENTENCE_CHUNKS])}
         return Retrieval(query, documents, ranked, titles, self.similar_sentences, ranks)
 
-    def _by_best_bm25_sentence(self, terms: Sequence[str]) -> list[str]:
-        """Passages in the order of their best sentence's BM25 score."""
-        return fusion.first_seen(i for i, _, _ in self.lexical.search_sentences(terms, BM25_CANDIDATES))
+    def _candidates(self, vectors: np.ndarray, terms: Sequence[str]) -> tuple:
+        """(dense, fused, stored) of the candidate stage: the backend's, or built here."""
+        if self.hybrid is not None:
+            found: Candidates = self.hybrid.candidates(
+                vectors, terms, FUSION, SENTENCE_CHUNKS + self.k + FETCH_MARGIN
+            )
+        else:
+            found = local_candidates(self.vectors, self.lexical, self.sources, vectors, terms)
+        return found.dense, found.fused, found.stored
 
     def similar_sentences(
         self, texts: Sequence[str], vectors: np.ndarray, k: int
@@ -125,7 +131,7 @@ class HybridRetriever(BaseRetriever):
         near = self.vectors.search(vectors, k)
         pools = []
         for text, passages in zip(texts, near, strict=True):
-            lexical = self._by_best_bm25_sentence(analyze(text))[:k]
+            lexical = by_best_bm25_sentence(self.lexical, analyze(text))[:k]
             pools.append(list(dict.fromkeys(chain(passages, lexical))))
         everything = list(dict.fromkeys(chain(*pools)))
         chunks = self.sources.chunks(everything)

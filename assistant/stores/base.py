@@ -150,6 +150,38 @@ class LexicalIndex(Protocol):
         """The idf of a term found in a single sentence."""
 
 
+class HybridSearch(Protocol):
+    """A backend's own candidate stage (retrieval/candidates.py has the local one): the dense rankings
+    (one per query vector), BM25's passage ranking and its best-sentence ranking, the dense best-sentence
+    rankings over the pool they make, fused by weighted reciprocal rank, in one round trip."""
+
+    def candidates(self, vectors: np.ndarray, terms: Sequence[str], fusion: Fusion, keep: int) -> Candidates:
+        """`keep`: the best-fused passages whose sentence vectors come back in `stored`."""
+
+
+@dataclass(frozen=True)
+class Fusion:
+    """How candidate rankings are made and fused: retrieval's constants (retrieval/fusion.py), handed to
+    a backend that fuses them itself."""
+
+    rrf_k: int
+    dense_candidates: int  # length of each ranking
+    bm25_candidates: int  # sentences by BM25 score considered for the best-sentence ranking
+    passage_share: float  # of each vote: the passage as a whole
+    sentence_share: float  # and its best sentence
+
+
+@dataclass
+class Candidates:
+    """What the candidate stage hands on: per query vector the cosine of its nearest passages, the fused
+    score of every candidate passage, and sentence vectors (float32, a row a sentence) of at least the
+    best-fused passages."""
+
+    dense: list[dict[str, float]]
+    fused: dict[str, float]
+    stored: dict[str, np.ndarray]
+
+
 # --- the write side ----------------------------------------------------------------------------------
 
 

@@ -1,4 +1,5 @@
-"""The one place that makes an index's stores: the backend named by `settings.store.backend`.
+"""The one place that makes an index's stores: the backend `settings.store` names (its URL's scheme;
+none: the embedded backend in the index dir).
 
 A backend makes `Stores` from settings (and the encoder's identity), and opens the source store of an
 index that exists; adding one is one entry in `BACKENDS` and one module behind the Protocols of
@@ -12,6 +13,7 @@ from typing import Protocol
 from ..settings import Settings
 from .base import SourceReader
 from .index import Stores
+from .postgres import PostgresBackend
 
 
 class Backend(Protocol):
@@ -47,7 +49,8 @@ class ChromaBackend:
         return SqliteSourceStore(settings.index_dir) if exists else None
 
 
-BACKENDS: dict[str, Backend] = {"chroma": ChromaBackend()}
+# PostgreSQL's module imports psycopg only when a store is made from it.
+BACKENDS: dict[str, Backend] = {"chroma": ChromaBackend(), "postgres": PostgresBackend()}
 
 
 def open_stores(settings: Settings, identity: Callable[[], str]) -> Stores:

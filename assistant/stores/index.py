@@ -3,14 +3,15 @@ indexer and the assistant do to them as a whole: lock, generation, model check, 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import numpy as np
-from filelock import FileLock
+from filelock import FileLock, Timeout
 
-from ..errors import IndexMismatch
-from .base import LexicalIndex, LexicalStore, SourceStore, VectorSearch, VectorStore
+from ..errors import IndexBusy, IndexMismatch
+from .base import HybridSearch, LexicalIndex, LexicalStore, SourceStore, VectorSearch, VectorStore
 
 LOCK_FILE = "index.lock"
 
@@ -27,9 +28,15 @@ class Stores:
         vectors: Callable[[], VectorStore],
         lexical: LexicalStore,
         kind: str,
+        where: str | None = None,
+        lock: Callable[[], AbstractContextManager] | None = None,
+        hybrid: Callable[[LexicalIndex], HybridSearch | None] | None = None,
     ) -> None:
         self.dir = Path(index_dir)
         self.kind = kind  # the backend's name, for messages and health checks
+        self.where = where or str(self.dir)  # what holds the index, for messages (no password)
+        self._lock = lock or self._file_lock
+        self._hybrid = hybrid
         self._identity = identity  # the encoder's: loading it may mean loading the model
         self.sources = sources
         self.lexical_store = lexical
@@ -88,10 +95,26 @@ class Stores:
                 "index dir)."
             )
 
-    def lock(self) -> FileLock:
-        """One indexer per index at a time (readers are never blocked)."""
+    def hybrid(self, lexical: LexicalIndex) -> HybridSearch | None:
+        """The backend's own candidate stage at the lexical index's generation, if it has one (a server
+        that fuses the rankings where the data is); None: retrieval builds them (retrieval/candidates.py)."""
+        return self._hybrid(lexical) if self._hybrid else None
+
+    def lock(self) -> AbstractContextManager:
+        """One indexer per index at a time (readers are never blocked); IndexBusy when another holds it."""
+        return self._lock()
+
+    @contextmanager
+    def _file_lock(self) -> Iterator[None]:
         self.dir.mkdir(parents=True, exist_ok=True)
-        return FileLock(self.dir / LOCK_FILE, timeout=0)
+        try:
+            with FileLock(self.dir / LOCK_FILE, timeout=0):
+                yield
+        except Timeout:
+            raise IndexBusy(
+                f"another `briefing index` is updating {self.where}; answers use the last complete state. "
+                "Try again when it has finished."
+            ) from None
 
 
 class _CurrentVectors:

@@ -1,7 +1,7 @@
 """The Gradio app: a chat whose answers link to checkable source cards, an articles view, and upload.
 
-`app.py` and `briefing serve` call `launch(settings)`; tests call `build(assistant)` and launch it with
-`launch_options(settings)`. HTML is built in `render`; the page's CSS and JS live in `static/`."""
+`briefing serve` (assistant/web) mounts `build(assistant, job)` next to the JSON API with the options of
+`launch_options(settings)`; tests launch `build(assistant)` with them. HTML is built in `render`; the page's CSS and JS live in `static/`."""
 
 from __future__ import annotations
 
@@ -55,6 +55,10 @@ FONTS = ["system-ui", "Segoe UI", "Helvetica Neue", "Arial", "Liberation Sans", 
 PLACEHOLDER = "Type a question and press Enter"
 SEARCHING = "Searching the articles…"
 FAILED = "Something went wrong while answering; the error was logged. Please try again."
+UPLOADS_OFF = (
+    "This server answers from a shared store and has no corpus folder of its own: add articles with "
+    "`briefing index --store URL --corpus FOLDER`, and every server on the store answers them."
+)
 
 
 def asset(name: str) -> str:
@@ -243,6 +247,8 @@ class Page:
         """Check, save and index uploaded articles: (report, article list, file box, status)."""
         if not files:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        if not self.job.corpus:
+            return upload_report_html([(False, UPLOADS_OFF)]), gr.skip(), None, gr.skip()
         progress(0, desc="Checking files…")
         lines: list[tuple[bool, str]] = []
         saved: dict[str, str] = {}  # saved file -> what to say about it once indexed
@@ -466,12 +472,3 @@ def launch_options(settings: Settings) -> dict[str, Any]:
         # Oversized files get a clear message from on_upload; this only stops absurd uploads early.
         "max_file_size": 5 * settings.max_upload_bytes,
     }
-
-
-def launch(settings: Settings) -> None:
-    """Serve the page at once and index in the background (a first run shows progress, not a blank page)."""
-    assistant = Assistant(settings)
-    job = IndexJob(assistant)
-    demo = build(assistant, job)
-    job.start()
-    demo.launch(server_name=settings.host, server_port=settings.port, **launch_options(settings))

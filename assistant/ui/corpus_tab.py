@@ -32,8 +32,12 @@ log = logging.getLogger(__name__)
 class IndexJob:
     """Indexes the corpus in a background thread, so the page is up while a first index is built."""
 
-    def __init__(self, assistant: Assistant, ready: bool = False) -> None:
+    def __init__(self, assistant: Assistant, ready: bool = False, corpus: bool = True) -> None:
         self.assistant = assistant
+        # False: the server answers from a store that some corpus folder was indexed into elsewhere
+        # (`serve --store` without --corpus). A sync from the default folder here would replace that
+        # index with this folder's contents, so uploads are refused.
+        self.corpus = corpus
         self.state = "ready" if ready else "waiting"  # waiting, indexing, ready, empty, failed
         self.detail = ""
         self.files = 0
