@@ -45,19 +45,15 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT / "bench"))
 sys.path.insert(0, str(PROJECT))
 
-from reader import FOLDS_DIR  # noqa: E402
+from reader import DEV_CORPUS, DEV_SETS, FOLDS_DIR, dev_questions  # noqa: E402
 from xquad import LANGUAGES, contains_answer, load_questions, load_squad, make_settings, write_corpus  # noqa: E402
 
 from assistant import Assistant  # noqa: E402
 from assistant.answering import abstention, reader  # noqa: E402
 from assistant.answering.weights import FEATURES, WEIGHTS, signals  # noqa: E402
-from assistant.evaluation import load_questions as load_dev  # noqa: E402
 from assistant.retrieval.retriever import HAND_SET  # noqa: E402
-from assistant.settings import Settings  # noqa: E402
 from assistant.text.analysis import analyze  # noqa: E402
 
-DEV_SETS = [PROJECT / "data" / "dev_questions.jsonl", PROJECT / "data" / "dev_questions_staff.jsonl"]
-DEV_CORPUS = PROJECT / "data" / "articles"
 DEFAULT_ROWS = PROJECT / "bench" / "results" / "abstention_rows.jsonl"
 DEV_WEIGHT = 10.0
 CV_FOLDS = 5
@@ -230,24 +226,15 @@ def _collect_swapped(assistant: Assistant, corpus: Path, questions: dict, out, r
 
 
 def collect_dev(out, readers: FoldReaders) -> None:
-    with tempfile.TemporaryDirectory(prefix="abstention_dev_") as tmp:
-        settings = Settings(
-            corpus_dir=DEV_CORPUS, index_dir=Path(tmp) / "index", llm="none", chroma={"url": None}
-        )
-        assistant = Assistant(settings)
-        assistant.index()
-        for path in DEV_SETS:
-            questions, _ = load_dev(path)
-            for q in questions:
+    for path, q, group, assistant in dev_questions():
 
-                def right(s, q=q) -> bool:
-                    return q.lists_source(s.chunk.source) and q.matching_pattern(s.text) is not None
+        def right(s, q=q) -> bool:
+            return q.lists_source(s.chunk.source) and q.matching_pattern(s.text) is not None
 
-                group = f"dev:{q.sources[0]}" if q.sources else f"dev:{q.id}"
-                row = observe(assistant.retriever.search(q.question), right, readers(group))
-                row |= {"set": path.stem, "kind": "answerable" if q.answerable else "unanswerable"}
-                row |= {"lang": q.lang, "id": q.id, "group": group, "answerable": q.answerable}
-                out.write(json.dumps(row) + "\n")
+        row = observe(assistant.retriever.search(q.question), right, readers(group))
+        row |= {"set": path.stem, "kind": "answerable" if q.answerable else "unanswerable"}
+        row |= {"lang": q.lang, "id": q.id, "group": group, "answerable": q.answerable}
+        out.write(json.dumps(row) + "\n")
 
 
 # --- fitting ------------------------------------------------------------------------------------------

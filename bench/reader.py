@@ -25,7 +25,9 @@ import json
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -130,8 +132,10 @@ def collect_xquad(rows: Rows) -> None:
         assistant.translator and assistant.translator.close()
 
 
-def collect_dev(rows: Rows) -> None:
-    with tempfile.TemporaryDirectory(prefix="reader_dev_") as tmp:
+def dev_questions() -> Iterator[tuple[Path, Any, str, Assistant]]:
+    """(set file, question, group, assistant) for every dev question, over the sample articles indexed
+    into a throwaway index dir; the group (its article, else its id) keeps a fold's articles together."""
+    with tempfile.TemporaryDirectory(prefix="bench_dev_") as tmp:
         settings = Settings(
             corpus_dir=DEV_CORPUS, index_dir=Path(tmp) / "index", llm="none", chroma={"url": None}
         )
@@ -140,20 +144,20 @@ def collect_dev(rows: Rows) -> None:
         for path in DEV_SETS:
             questions, _ = load_dev(path)
             for q in questions:
+                yield path, q, f"dev:{q.sources[0]}" if q.sources else f"dev:{q.id}", assistant
 
-                def right(s, q=q) -> bool:
-                    return (
-                        q.answerable
-                        and q.lists_source(s.chunk.source)
-                        and q.matching_pattern(s.text) is not None
-                    )
 
-                def gold_in(meta, q=q) -> bool:
-                    return q.lists_source(meta["source"])
+def collect_dev(rows: Rows) -> None:
+    for path, q, group, assistant in dev_questions():
 
-                group = f"dev:{q.sources[0]}" if q.sources else f"dev:{q.id}"
-                retrieval = assistant.retriever.search(q.question)
-                rows.add(retrieval, right, set=path.stem, lang=q.lang, id=q.id, group=group, gold_in=gold_in)
+        def right(s, q=q) -> bool:
+            return q.answerable and q.lists_source(s.chunk.source) and q.matching_pattern(s.text) is not None
+
+        def gold_in(meta, q=q) -> bool:
+            return q.lists_source(meta["source"])
+
+        retrieval = assistant.retriever.search(q.question)
+        rows.add(retrieval, right, set=path.stem, lang=q.lang, id=q.id, group=group, gold_in=gold_in)
 
 
 # --- fitting ---------------------------------------------------------------------------------------
