@@ -182,3 +182,16 @@ def test_a_server_on_a_shared_store_without_a_corpus_refuses_uploads(assistant, 
     )
     assert "briefing index --store" in report and UPLOADS_OFF.split(":")[0] in report
     assert assistant.stores.sources.count_documents() == before
+
+
+@pytest.mark.parametrize(
+    ("given", "serving", "alone"), [(None, False, True), (True, True, True), (False, False, False)]
+)
+def test_a_server_does_not_spin_encoder_threads_unless_asked(given, serving, alone) -> None:
+    """Spinning idle threads halve what a server answers a second; a single question keeps them."""
+    from assistant.encoders.local import LocalEncoder
+    from assistant.web.app import serving as server_settings
+
+    settings = Settings(embed_spinning=given)
+    assert LocalEncoder(server_settings(settings)).spinning is serving
+    assert LocalEncoder(settings).spinning is alone

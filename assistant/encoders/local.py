@@ -60,11 +60,12 @@ class LocalEncoder(Embeddings):
         self.threads = settings.embed_threads
         self.backend = settings.embed_backend
         self.passage_precision = settings.passage_precision
+        self.spinning = settings.embed_spinning is not False
 
     @cached_property
     def runner(self) -> Runner:
         return load_runner(
-            str(self.location), self.device, self.threads, self.backend, self.passage_precision
+            str(self.location), self.device, self.threads, self.backend, self.passage_precision, self.spinning
         )
 
     @cached_property

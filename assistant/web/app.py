@@ -32,10 +32,18 @@ API (<a href="/api/openapi.json">/api/openapi.json</a>: <code>POST /api/ask</cod
 <code>--workers 1</code> (the default).</p>"""
 
 
+def serving(settings: Settings) -> Settings:
+    """The settings a server runs with: it answers concurrent requests, so CPU a question weighs more than
+    a single question's milliseconds (no spinning threads unless asked for)."""
+    if settings.embed_spinning is None:
+        return settings.model_copy(update={"embed_spinning": False})
+    return settings
+
+
 def make_app(settings: Settings, index: bool = True, workers: int = 1) -> FastAPI:
     """The API and (one worker) the chat over one assistant. `index`: bring the index in line with the
     corpus folder in the background (the page is up meanwhile); else serve what the store holds."""
-    assistant = Assistant(settings)
+    assistant = Assistant(serving(settings))
     job = IndexJob(assistant, ready=not index, corpus=index or settings.store.url is None)
     app = FastAPI(
         title="Briefing assistant",
