@@ -176,10 +176,10 @@ class Assistant:
         standalone = conversation.standalone_question(question, turns, self.answerer.condense)
         condensed = time.perf_counter()
         searched = unshout(standalone or question)
-        search = self.retriever.search
+        search, asked_in = self.retriever.search, detect(searched)
         # Two dated facts computed, or an article's outlet, author or date: no answerer writes these.
-        special = derived_answer(searched, detect(searched), search) or about_article(
-            searched, detect(searched), search, self.stores.sources.document
+        special = derived_answer(searched, asked_in, search) or about_article(
+            searched, asked_in, search, self.stores.sources.document
         )
         if special is not None:
             result, retrieval = special

@@ -12,7 +12,7 @@ from collections.abc import Generator, Sequence
 from ..answer import ABSTENTION, Answer, Citation
 from ..retrieval import Retrieval, ScoredSentence
 from ..stores.base import Titles
-from .abstention import decide
+from .abstention import Verdict, decide
 from .corroboration import corroborations
 from .short_answer import short_answer
 
@@ -33,9 +33,10 @@ def citation(n: int, sentence: ScoredSentence, titles: Titles) -> Citation:
     )
 
 
-def answer(retrieval: Retrieval, titles: Titles) -> Answer:
+def answer(retrieval: Retrieval, titles: Titles, verdict: Verdict | None = None) -> Answer:
+    """`verdict`: `decide`'s on this retrieval, where the caller has it already."""
     query = retrieval.query
-    verdict = decide(retrieval)
+    verdict = verdict or decide(retrieval)
     if not verdict.answer or verdict.lead is None:
         return abstain(query.text, query.language, verdict.reason)
     lead = verdict.lead
@@ -62,9 +63,11 @@ def abstain(question: str, language: str, reason: str | None = None) -> Answer:
     )
 
 
-def extractive_answer(retrieval: Retrieval, question: str, language: str, titles: Titles) -> Answer:
+def extractive_answer(
+    retrieval: Retrieval, question: str, language: str, titles: Titles, verdict: Verdict | None = None
+) -> Answer:
     """The extractive answer, reported against the user's question and in its language."""
-    result = answer(retrieval, titles)
+    result = answer(retrieval, titles, verdict)
     if result.abstained:
         return abstain(question, language, result.reason)
     return result.model_copy(update={"question": question, "language": language})

@@ -19,7 +19,7 @@ from ..stores.base import Titles
 from ..text import markers
 from ..text.language import detect
 from . import citations
-from .abstention import decide
+from .abstention import Verdict, decide
 from .chat_model import LLMFailed, generate, load_prompt
 from .extractive import abstain, extractive_answer
 from .facts import without_instructions
@@ -105,7 +105,7 @@ class LLMAnswerer:
                     shown = text
         except LLMFailed as exc:
             log.warning("%s failed: %s", self.name, exc)
-            return self._fallback(retrieval, question, language, titles, f"was unavailable ({exc})")
+            return self._fallback(retrieval, verdict, question, language, titles, f"was unavailable ({exc})")
         log.debug("%s replied: %r", self.name, raw)
         reply = parse(raw, len(passages))
         scores = {(s.chunk.source, s.span.start): s.score for s in retrieval.sentences}
@@ -113,7 +113,9 @@ class LLMAnswerer:
         checked = citations.check(reply, passages, asked, language, scores)
         if not checked.citations:
             reason = "cited passages that do not support it" if checked.cited else "cited no passages"
-            return self._fallback(retrieval, question, language, titles, f"gave an answer that {reason}")
+            return self._fallback(
+                retrieval, verdict, question, language, titles, f"gave an answer that {reason}"
+            )
         return Answer(
             question=question,
             language=language,
@@ -146,9 +148,15 @@ class LLMAnswerer:
         return warnings
 
     def _fallback(
-        self, retrieval: Retrieval, question: str, language: str, titles: Titles, reason: str
+        self,
+        retrieval: Retrieval,
+        verdict: Verdict,
+        question: str,
+        language: str,
+        titles: Titles,
+        reason: str,
     ) -> Answer:
-        result = extractive_answer(retrieval, question, language, titles)
+        result = extractive_answer(retrieval, question, language, titles, verdict)
         instead = "no supported answer was found" if result.abstained else "showing quoted sentences instead"
         result.warnings.append(f"The language model ({self.name}) {reason}; {instead}.")
         return result

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -28,6 +29,7 @@ import numpy as np
 
 from .. import cues
 from ..retrieval import Retrieval, ScoredSentence
+from ..retrieval.sentences import LOOSE_PREFIX
 from ..text.analysis import analyze
 from ..text.folding import fold, folded_words
 
@@ -157,8 +159,8 @@ def features(retrieval: Retrieval) -> np.ndarray:
             "cue": float(bool(s.answer_spans)),
             "cue_spans": len(s.answer_spans),
             "cue_distance": _cue_distance(text, s, query.asked),
-            "names": _names(question.names, folded_words(text)),
-            "names_passage": _names(question.names, passages[s.chunk.id]),
+            "names": share_of_names(question.names, folded_words(text)),
+            "names_passage": share_of_names(question.names, passages[s.chunk.id]),
             "numbers": _share(question.numbers, set(_DIGITS.findall(text))),
             "length": len(terms),
             "position": s.position,
@@ -201,12 +203,13 @@ def _share(asked: frozenset, present: set) -> float:
     return len(asked & present) / len(asked) if asked else 1.0
 
 
-def _names(names: tuple[str, ...], words: set[str]) -> float:
-    """The share of the question's names the text holds (by their first letters: Canadá/Canada)."""
+def share_of_names(names: Sequence[str], words: set[str]) -> float:
+    """The share of the question's (folded) names the text holds, by their first letters (Canadá/Canada);
+    1 when the question names none."""
     if not names:
         return 1.0
-    prefixes = {w[:5] for w in words}
-    return sum(n[:5] in prefixes for n in names) / len(names)
+    prefixes = {w[:LOOSE_PREFIX] for w in words}
+    return sum(n[:LOOSE_PREFIX] in prefixes for n in names) / len(names)
 
 
 def _cue_distance(text: str, sentence: ScoredSentence, asked: set[str]) -> float:

@@ -27,11 +27,11 @@ from typing import Any
 from ..retrieval import Retrieval, ScoredSentence
 from ..retrieval.retriever import HAND_SET
 from ..text.folding import fold, folded_words
+from .reader import share_of_names
 
 log = logging.getLogger(__name__)
 
 WEIGHTS = Path(__file__).with_name("abstention.json")
-NAME_PREFIX = 5  # letters a name keeps across the two languages (Canadá/Canada, México/Mexico)
 _DIGITS = re.compile(r"\d+")
 MAX_LOGIT = 60.0  # exp() overflows past ~709; at 60 the probability is already 0 or 1 to 26 digits
 FEATURES = (
@@ -71,18 +71,10 @@ def signals(
         "relative_score": lead.score / first.score if first.score > 0 else 0.0,
         "reader": reader_scores[0],
         "reader_margin": reader_scores[0] - reader_scores[1],
-        "lead_names": _share_of_names(names, folded_words(lead.text)),
-        "passage_names": _share_of_names(names, folded_words(lead.chunk.text)),
+        "lead_names": share_of_names(names, folded_words(lead.text)),
+        "passage_names": share_of_names(names, folded_words(lead.chunk.text)),
         "lead_numbers": len(numbers & set(_DIGITS.findall(lead.text))) / len(numbers) if numbers else 1.0,
     }
-
-
-def _share_of_names(names: list[str], words: set[str]) -> float:
-    """By their first letters, as the reader matches them (Canadá/Canada); 1 when no name is asked about."""
-    if not names:
-        return 1.0
-    prefixes = {w[:NAME_PREFIX] for w in words}
-    return sum(n[:NAME_PREFIX] in prefixes for n in names) / len(names)
 
 
 @dataclass(frozen=True)

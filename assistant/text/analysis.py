@@ -9,11 +9,9 @@ from functools import lru_cache
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_SPANISH
 
-from .folding import fold
+from .folding import fold, remembered
 
 _WORD = re.compile(r"\w+")
-CACHED_CHARS = 2000  # sentences and words: analysed once and remembered
-TERMS_CACHE = 32768
 STEM_CACHE_SIZE = 65536  # distinct words stemmed once each; a news folder's vocabulary fits
 
 # English stopwords too: English questions are searched with their original words as well (names and
@@ -38,14 +36,11 @@ def _stem(word: str) -> str:
 
 def analyze(text: str) -> list[str]:
     """Index terms of text: folded words, stopwords dropped, stemmed. Digits are kept as terms."""
-    return list(_terms(text)) if len(text) <= CACHED_CHARS else list(_analyze(text))
+    return list(_terms(text))
 
 
-def _analyze(text: str) -> tuple[str, ...]:
+@remembered
+def _terms(text: str) -> tuple[str, ...]:  # a tuple: a remembered value must not be changed by a caller
     return tuple(
         _stem(w) for w in _WORD.findall(fold(text)) if w not in _STOPWORDS and (len(w) > 1 or w.isdigit())
     )
-
-
-# A question's candidate sentences are analysed by retrieval, the reader and corroboration alike.
-_terms = lru_cache(maxsize=TERMS_CACHE)(_analyze)

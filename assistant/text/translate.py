@@ -18,8 +18,8 @@ import select
 import shutil
 import subprocess
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
+from functools import lru_cache
 
 from .names import protect
 
@@ -42,7 +42,8 @@ class Translator:
         self.pair = pair
         self._proc: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
-        self._cache: OrderedDict[str, str] = OrderedDict()
+        # a failure raises, so it is never remembered
+        self._remembered = lru_cache(maxsize=CACHE_SIZE)(self._translate)
 
     def __call__(self, text: str, keep: Callable[[str], bool] | None = None) -> str | None:
         """The translation, or None when Apertium is missing or fails. `keep`: for English text, whether a
@@ -51,15 +52,8 @@ class Translator:
             return None
         masked, restore = protect(text, self.pair, keep)
         with self._lock:
-            if masked in self._cache:
-                self._cache.move_to_end(masked)
-                return restore(self._cache[masked])
             try:
-                translated = self._translate(masked)
-                self._cache[masked] = translated
-                if len(self._cache) > CACHE_SIZE:
-                    self._cache.popitem(last=False)
-                return restore(translated)
+                return restore(self._remembered(masked))
             except (OSError, TimeoutError, ValueError) as exc:
                 log.warning("apertium failed (%s); searching without translation", exc)
                 self.close()

@@ -48,11 +48,11 @@ def cite_links(text: str, turn: int, numbers: set[int]) -> str:
     return MARKER.sub(link, esc(text))
 
 
-def _short_markers(short) -> str:
-    """[n] of the citation that holds a short answer; of each citation a derived one rests on."""
+def _short_numbers(short) -> list[int]:
+    """The citation that holds a short answer; each citation a derived one rests on."""
     if short.kind == "derived":
-        return " ".join(f"[{n}]" for n in dict.fromkeys(f.n for f in short.rests_on))
-    return f"[{short.n}]"
+        return list(dict.fromkeys(f.n for f in short.rests_on))
+    return [short.n]
 
 
 def _how(short) -> str:
@@ -78,8 +78,9 @@ def answer_html(result: Answer, turn: int) -> str:
             if short_en and short_en != short.text
             else ""
         )
-        link = cite_links(_short_markers(short), turn, numbers)
-        how = f" <span class='derivation'>{esc(_how(short))}</span>" if _how(short) else ""
+        link = cite_links(" ".join(f"[{n}]" for n in _short_numbers(short)), turn, numbers)
+        how = _how(short)
+        how = f" <span class='derivation'>{esc(how)}</span>" if how else ""
         parts.append(
             f"<div class='short-answer'><mark class='short'>{esc(short.text)}</mark> {link}{how}{rendering}</div>"
         )
@@ -281,8 +282,9 @@ def answer_markdown(result: Answer) -> str:
     lines = [f"**Question:** {result.question}", ""]
     if result.short_answer is not None:
         short = result.short_answer
-        notes = " ".join(f"[^{n}]" for n in re.findall(r"\d+", _short_markers(short)))
-        how = f" ({_how(short).strip('()')})" if _how(short) else ""
+        notes = " ".join(f"[^{n}]" for n in _short_numbers(short))
+        detail = short.derivation or short.resolved
+        how = f" ({detail})" if detail else ""
         lines += [f"**Answer:** {short.text}{how} {notes}", ""]
     answer_en = result.translations.get("answer_en") if result.language == "en" else None
     if answer_en:
